@@ -1,0 +1,137 @@
+//! One contract, every backend: the embedded log always, Kafka when `HOOKBUS_TEST_KAFKA_BROKERS`
+//! names a Kafka-protocol broker (under `CI=true` its absence fails the run instead of skipping).
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookbus_broker::{Broker, Consumer, Position, Received, Record};
+use hookbus_core::config::KafkaConfig;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Backend {
+    broker: Arc<dyn Broker>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn embedded() -> Option<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = hookbus_broker::embedded::EmbeddedBroker::open(&dir.path().join("log.db")).unwrap();
+    Some(Backend { broker: Arc::new(broker), _dir: Some(dir) })
+}
+
+fn kafka() -> Option<Backend> {
+    let Ok(brokers) = std::env::var("HOOKBUS_TEST_KAFKA_BROKERS") else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but HOOKBUS_TEST_KAFKA_BROKERS is unset");
+        eprintln!("skipping: set HOOKBUS_TEST_KAFKA_BROKERS to run the Kafka contract tests");
+        return None;
+    };
+    let config = KafkaConfig { brokers, partitions: 1, ..KafkaConfig::default() };
+    Some(Backend { broker: Arc::new(hookbus_broker::kafka::KafkaBroker::new(&config).unwrap()), _dir: None })
+}
+
+fn topic(name: &str) -> String {
+    format!("contract-{name}-{}", uuid::Uuid::now_v7().simple())
+}
+
+fn record(i: usize) -> Record {
+    Record {
+        key: Some(format!("key-{}", i % 3).into_bytes()),
+        headers: vec![("ce_id".into(), format!("id-{i}").into_bytes()), ("bin".into(), vec![0, 255, i as u8])],
+        payload: format!("{{\"n\":{i}}}").into_bytes(),
+        timestamp_ms: 1_700_000_000_000 + i as i64,
+    }
+}
+
+async fn publish_n(b: &Backend, topic: &str, n: usize) {
+    let p = b.broker.publisher();
+    p.ensure_topics(&[topic.to_owned()]).await.unwrap();
+    for i in 0..n {
+        p.publish(topic, record(i)).await.unwrap();
+    }
+}
+
+async fn take(c: &mut Box<dyn Consumer>, n: usize) -> Vec<Received> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        match c.poll(WAIT).await.unwrap() {
+            Some(r) => out.push(r),
+            None => panic!("only {} of {n} records arrived within {WAIT:?}", out.len()),
+        }
+    }
+    out
+}
+
+async fn round_trip(b: Backend) {
+    let t = topic("rt");
+    publish_n(&b, &t, 5).await;
+    let mut c = b.broker.consumer("g", &[t.clone()]).unwrap();
+    let got = take(&mut c, 5).await;
+    for (i, r) in got.iter().enumerate() {
+        assert_eq!(r.record, record(i), "record {i} changed on the way");
+        assert_eq!(r.topic, t);
+    }
+    let offsets: Vec<i64> = got.iter().map(|r| r.offset).collect();
+    assert!(offsets.windows(2).all(|w| w[0] < w[1]), "offsets not increasing: {offsets:?}");
+}
+
+async fn resumes_from_commit_and_redelivers_the_rest(b: Backend) {
+    let t = topic("commit");
+    publish_n(&b, &t, 6).await;
+    let mut c = b.broker.consumer("g", &[t.clone()]).unwrap();
+    let got = take(&mut c, 6).await;
+    let fourth = &got[3];
+    c.commit(&[Position { topic: t.clone(), partition: fourth.partition, offset: fourth.offset }]).await.unwrap();
+    drop(c);
+    let mut again = b.broker.consumer("g", &[t.clone()]).unwrap();
+    let rest = take(&mut again, 3).await;
+    assert_eq!(rest.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), vec![record(3), record(4), record(5)]);
+}
+
+async fn groups_are_independent(b: Backend) {
+    let t = topic("groups");
+    publish_n(&b, &t, 3).await;
+    for g in ["a", "b"] {
+        let mut c = b.broker.consumer(g, &[t.clone()]).unwrap();
+        assert_eq!(take(&mut c, 3).await.len(), 3, "group {g}");
+    }
+}
+
+async fn pause_holds_a_topic_back_until_resume(b: Backend) {
+    let (paused, open) = (topic("paused"), topic("open"));
+    publish_n(&b, &paused, 3).await;
+    let mut c = b.broker.consumer("g", &[paused.clone(), open.clone()]).unwrap();
+    b.broker.publisher().ensure_topics(&[open.clone()]).await.unwrap();
+    let first = take(&mut c, 1).await.remove(0);
+    assert_eq!(first.record, record(0));
+    c.pause(&paused, first.partition).unwrap();
+    b.broker.publisher().publish(&open, record(9)).await.unwrap();
+    let next = take(&mut c, 1).await.remove(0);
+    assert_eq!((next.topic.as_str(), next.record.clone()), (open.as_str(), record(9)), "paused topic leaked");
+    c.resume(&paused, first.partition).unwrap();
+    let rest = take(&mut c, 2).await;
+    assert_eq!(rest.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), vec![record(1), record(2)]);
+}
+
+async fn poll_times_out_on_an_empty_topic(b: Backend) {
+    let t = topic("empty");
+    b.broker.publisher().ensure_topics(&[t.clone()]).await.unwrap();
+    let mut c = b.broker.consumer("g", &[t]).unwrap();
+    let started = std::time::Instant::now();
+    assert!(c.poll(Duration::from_millis(300)).await.unwrap().is_none());
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod embedded_backend { $( #[tokio::test] async fn $case() { if let Some(b) = super::embedded() { super::$case(b).await } } )* }
+        mod kafka_backend { $( #[tokio::test] async fn $case() { if let Some(b) = super::kafka() { super::$case(b).await } } )* }
+    };
+}
+
+contract!(
+    round_trip,
+    resumes_from_commit_and_redelivers_the_rest,
+    groups_are_independent,
+    pause_holds_a_topic_back_until_resume,
+    poll_times_out_on_an_empty_topic,
+);

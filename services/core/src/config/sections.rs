@@ -1,0 +1,149 @@
+//! Server, broker, dedup and telemetry sections, with their defaults.
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address the HTTP server binds (ingress, /metrics, /healthz, /readyz). Port 0 picks a free port.
+    pub listen: String,
+    /// Largest webhook body accepted; larger gets 413.
+    pub max_body_bytes: usize,
+    /// On SIGTERM, how long in-flight work may take before the process exits.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:8080".into(), max_body_bytes: 1024 * 1024, shutdown_grace_secs: 30 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokerBackend {
+    /// A durable local log in one SQLite file: one machine, no servers.
+    #[default]
+    Embedded,
+    /// Apache Kafka or any Kafka-protocol broker.
+    Kafka,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrokerConfig {
+    pub backend: BrokerBackend,
+    /// Prefix of hookbus's own topics (retry tiers, dead letters).
+    pub topic_prefix: String,
+    pub embedded: EmbeddedConfig,
+    pub kafka: KafkaConfig,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        Self {
+            backend: BrokerBackend::Embedded,
+            topic_prefix: "hookbus".into(),
+            embedded: EmbeddedConfig::default(),
+            kafka: KafkaConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddedConfig {
+    /// The log file; created with its directory when missing.
+    pub path: PathBuf,
+}
+
+impl Default for EmbeddedConfig {
+    fn default() -> Self {
+        Self { path: PathBuf::from("data/hookbus.db") }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    /// Bootstrap servers, comma separated.
+    pub brokers: String,
+    /// Partitions for topics hookbus creates.
+    pub partitions: i32,
+    pub replication_factor: i32,
+    /// How long ingress waits for the broker's acknowledgement before answering 503.
+    pub produce_timeout_ms: u64,
+    /// Consumer group session timeout; delivery timeouts must stay below it.
+    pub session_timeout_ms: u64,
+    /// Extra librdkafka properties (e.g. `security.protocol`), applied to producers and consumers.
+    pub properties: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: "127.0.0.1:9092".into(),
+            partitions: 3,
+            replication_factor: 1,
+            produce_timeout_ms: 5000,
+            session_timeout_ms: 45_000,
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DedupBackend {
+    /// Per process; forgotten on restart.
+    #[default]
+    Memory,
+    /// Shared by every ingress; `SET NX EX`.
+    Redis,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DedupConfig {
+    pub backend: DedupBackend,
+    pub redis_url: String,
+    /// How long a provider delivery id is remembered.
+    pub window_secs: u64,
+    pub key_prefix: String,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        Self {
+            backend: DedupBackend::Memory,
+            redis_url: "redis://127.0.0.1:6379".into(),
+            window_secs: 24 * 3600,
+            key_prefix: "hookbus:dedup".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// OTLP/gRPC endpoint for traces (e.g. `http://127.0.0.1:4317`); `OTEL_EXPORTER_OTLP_ENDPOINT` also works.
+    pub otlp_endpoint: Option<String>,
+    pub log_format: LogFormat,
+    pub service_name: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self { otlp_endpoint: None, log_format: LogFormat::Text, service_name: "hookbus".into() }
+    }
+}

@@ -1,0 +1,93 @@
+//! `[subscriptions.NAME]`: a downstream target fed from a topic, with filter, transform and retries.
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::secret::SecretRef;
+use crate::retry::{DEFAULT_SCHEDULE_SECS, RetryPolicy};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionConfig {
+    /// Topic consumed (a source's topic).
+    pub topic: String,
+    /// CloudEvent types delivered; `github.*` matches a prefix. Empty = all.
+    #[serde(default)]
+    pub event_types: Vec<String>,
+    /// `http(s)://` URL events are POSTed to.
+    pub target: String,
+    /// jq program; the event is delivered when its first output is truthy.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// jq program producing the request body from the CloudEvent; without it the envelope is sent.
+    #[serde(default)]
+    pub transform: Option<String>,
+    /// Standard Webhooks secret (`whsec_...`) used to sign outbound requests.
+    #[serde(default)]
+    pub signing_secret: Option<SecretRef>,
+    /// Extra request headers (e.g. an API key header for the target).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Deliveries in flight at once for this subscription.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default)]
+    pub retry: RetryConfig,
+}
+
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+
+fn default_concurrency() -> usize {
+    16
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    /// Delay before each attempt, e.g. `["0s", "5s", "5m"]`; its length is the number of attempts.
+    pub schedule: Vec<String>,
+    /// ±fraction of random jitter on every delay.
+    pub jitter: f64,
+    /// Upper bound on a target's Retry-After.
+    pub max_retry_after: String,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            schedule: DEFAULT_SCHEDULE_SECS.iter().map(|s| format!("{s}s")).collect(),
+            jitter: 0.2,
+            max_retry_after: "1h".into(),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// The policy, or a message naming the first unparsable duration.
+    pub fn policy(&self) -> Result<RetryPolicy, String> {
+        let parse = |s: &str| humantime::parse_duration(s).map_err(|e| format!("`{s}`: {e} (use e.g. \"500ms\", \"5s\", \"2h\")"));
+        let schedule = self.schedule.iter().map(|s| parse(s)).collect::<Result<Vec<Duration>, _>>()?;
+        Ok(RetryPolicy {
+            schedule,
+            jitter: self.jitter,
+            max_retry_after: parse(&self.max_retry_after)?,
+            ..RetryPolicy::default()
+        })
+    }
+}
+
+impl SubscriptionConfig {
+    /// True when `ty` is selected by `event_types`.
+    pub fn wants(&self, ty: &str) -> bool {
+        self.event_types.is_empty()
+            || self.event_types.iter().any(|p| match p.strip_suffix('*') {
+                Some(prefix) => ty.starts_with(prefix),
+                None => p == ty,
+            })
+    }
+}

@@ -1,0 +1,93 @@
+use super::*;
+
+const GOOD: &str = r#"
+[sources.github]
+scheme = "github"
+secrets = [{ value = "s3cret" }]
+partition_key = "/repository/full_name"
+
+[sources.acme]
+scheme = "hmac"
+topic = "acme-events"
+secrets = [{ env = "ACME_SECRET" }]
+hmac = { header = "X-Acme-Signature", encoding = "base64", prefix = "sha256=" }
+
+[subscriptions.crm]
+topic = "github"
+event_types = ["github.push", "github.issue*"]
+target = "http://127.0.0.1:9000/hooks"
+transform = "{repo: .data.repository.full_name}"
+retry = { schedule = ["0s", "100ms", "1s"] }
+"#;
+
+fn issues(text: &str) -> Vec<ConfigIssue> {
+    match Config::from_toml(text, "test.toml") {
+        Err(CoreError::Config { issues, .. }) => issues,
+        other => panic!("expected config issues, got {other:?}"),
+    }
+}
+
+#[test]
+fn parses_a_good_file_with_defaults() {
+    let c = Config::from_toml(GOOD, "t").unwrap();
+    assert_eq!(c.broker.backend, BrokerBackend::Embedded);
+    assert_eq!(c.source_topic("acme"), "acme-events");
+    assert_eq!(c.source_topic("github"), "github");
+    let sub = &c.subscriptions["crm"];
+    assert!(sub.wants("github.push") && sub.wants("github.issues") && !sub.wants("github.star"));
+    assert_eq!(sub.retry.policy().unwrap().max_attempts(), 3);
+    assert_eq!(c.sources["acme"].hmac.as_ref().unwrap().encoding, SigEncoding::Base64);
+}
+
+#[test]
+fn unknown_key_is_rejected_with_its_path() {
+    let found = issues(&GOOD.replace("partition_key", "partition_kee"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].key, "sources.github.partition_kee");
+    assert!(found[0].message.contains("partition_kee"), "{}", found[0].message);
+}
+
+#[test]
+fn bad_enum_value_lists_what_is_allowed() {
+    let found = issues(&GOOD.replace("scheme = \"github\"", "scheme = \"gitlub\""));
+    assert!(found[0].key.contains("scheme"), "{found:?}");
+    assert!(found[0].message.contains("github") && found[0].message.contains("stripe"), "{}", found[0].message);
+}
+
+#[test]
+fn semantic_problems_are_all_reported() {
+    let text = GOOD
+        .replace("http://127.0.0.1:9000/hooks", "ftp://x")
+        .replace("topic = \"github\"", "topic = \"gihub\"")
+        .replace("\"100ms\"", "\"soon\"")
+        .replace("secrets = [{ value = \"s3cret\" }]", "secrets = [{ value = \"a\", env = \"B\" }]");
+    let keys: Vec<String> = issues(&text).into_iter().map(|i| i.key).collect();
+    for want in ["sources.github.secrets[0]", "subscriptions.crm.topic", "subscriptions.crm.target", "subscriptions.crm.retry"] {
+        assert!(keys.iter().any(|k| k == want), "missing {want} in {keys:?}");
+    }
+}
+
+#[test]
+fn hmac_scheme_requires_params() {
+    let text = GOOD.replace("hmac = { header = \"X-Acme-Signature\", encoding = \"base64\", prefix = \"sha256=\" }", "");
+    assert!(issues(&text).iter().any(|i| i.key == "sources.acme.hmac"));
+}
+
+#[test]
+fn missing_file_names_the_file() {
+    let err = Config::load(std::path::Path::new("/nonexistent/hookbus.toml")).unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/hookbus.toml"), "{err}");
+}
+
+#[test]
+fn secrets_resolve_from_file_and_never_print() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret");
+    std::fs::write(&path, "from-file\n").unwrap();
+    let r = SecretRef { file: Some(path), ..SecretRef::default() };
+    let s = r.resolve("x").unwrap();
+    assert_eq!(s.value, "from-file");
+    assert!(!format!("{s:?}{:?}", SecretRef::literal("hunter2")).contains("hunter2"));
+    let missing = SecretRef { env: Some("HOOKBUS_NO_SUCH_VAR_1".into()), ..SecretRef::default() };
+    assert!(missing.resolve("sources.a.secrets[0]").unwrap_err().to_string().contains("HOOKBUS_NO_SUCH_VAR_1"));
+}

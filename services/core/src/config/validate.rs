@@ -1,0 +1,104 @@
+//! Semantic checks beyond what serde enforces; every problem is reported with its key.
+use super::{Config, SchemeKind};
+use crate::error::ConfigIssue;
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 100 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+const NAME_RULE: &str = "use 1-100 characters from A-Z a-z 0-9 . _ -";
+
+pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
+    let mut out = Vec::new();
+    let mut issue = |key: String, message: String| out.push(ConfigIssue { key, message });
+
+    if c.server.listen.parse::<std::net::SocketAddr>().is_err() {
+        issue("server.listen".into(), format!("`{}` is not an address like 127.0.0.1:8080", c.server.listen));
+    }
+    if c.server.max_body_bytes == 0 {
+        issue("server.max_body_bytes".into(), "must be greater than 0".into());
+    }
+    if !valid_name(&c.broker.topic_prefix) {
+        issue("broker.topic_prefix".into(), NAME_RULE.into());
+    }
+    if !(1..=7 * 24 * 3600).contains(&c.dedup.window_secs) {
+        issue("dedup.window_secs".into(), "must be between 1 and 604800 (7 days)".into());
+    }
+
+    for (name, s) in &c.sources {
+        let key = format!("sources.{name}");
+        if !valid_name(name) {
+            issue(key.clone(), format!("source name: {NAME_RULE}"));
+        }
+        if let Some(t) = &s.topic
+            && !valid_name(t)
+        {
+            issue(format!("{key}.topic"), NAME_RULE.into());
+        }
+        if s.secrets.is_empty() {
+            issue(format!("{key}.secrets"), "needs at least one secret, e.g. [{ env = \"MY_SECRET\" }]".into());
+        }
+        for (i, sec) in s.secrets.iter().enumerate() {
+            if let Some(m) = sec.shape_error() {
+                issue(format!("{key}.secrets[{i}]"), m.into());
+            }
+        }
+        match (s.scheme, &s.hmac) {
+            (SchemeKind::Hmac, None) => issue(
+                format!("{key}.hmac"),
+                "scheme \"hmac\" needs [sources.NAME.hmac] with at least `header`".into(),
+            ),
+            (k, Some(_)) if k != SchemeKind::Hmac => {
+                issue(format!("{key}.hmac"), "only allowed with scheme = \"hmac\"".into())
+            }
+            _ => {}
+        }
+        if let Some(p) = &s.partition_key
+            && !p.starts_with('/')
+        {
+            issue(format!("{key}.partition_key"), format!("`{p}` is not a JSON pointer; write e.g. \"/repository/full_name\""));
+        }
+    }
+
+    let topics: Vec<&str> = c.sources.keys().map(|n| c.source_topic(n)).collect();
+    for (name, s) in &c.subscriptions {
+        let key = format!("subscriptions.{name}");
+        if !valid_name(name) {
+            issue(key.clone(), format!("subscription name: {NAME_RULE}"));
+        }
+        if !topics.contains(&s.topic.as_str()) {
+            issue(format!("{key}.topic"), format!("no source produces `{}`; topics are: {}", s.topic, topics.join(", ")));
+        }
+        match url::Url::parse(&s.target) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+            Ok(_) => issue(format!("{key}.target"), "must be an http:// or https:// URL with a host".into()),
+            Err(e) => issue(format!("{key}.target"), format!("`{}` is not a URL: {e}", s.target)),
+        }
+        if let Some(sec) = &s.signing_secret
+            && let Some(m) = sec.shape_error()
+        {
+            issue(format!("{key}.signing_secret"), m.into());
+        }
+        if s.concurrency == 0 {
+            issue(format!("{key}.concurrency"), "must be at least 1".into());
+        }
+        // A request must finish well inside the consumer session, or a slow target triggers rebalances.
+        if s.timeout_ms == 0 || s.timeout_ms >= c.broker.kafka.session_timeout_ms {
+            issue(
+                format!("{key}.timeout_ms"),
+                format!("must be between 1 and broker.kafka.session_timeout_ms ({})", c.broker.kafka.session_timeout_ms),
+            );
+        }
+        match s.retry.policy() {
+            Ok(p) if p.schedule.is_empty() || p.schedule.len() > 20 => {
+                issue(format!("{key}.retry.schedule"), "needs 1 to 20 delays".into())
+            }
+            Ok(_) => {}
+            Err(m) => issue(format!("{key}.retry"), m),
+        }
+        if !(0.0..=1.0).contains(&s.retry.jitter) {
+            issue(format!("{key}.retry.jitter"), "must be between 0.0 and 1.0".into());
+        }
+    }
+    out
+}

@@ -1,0 +1,107 @@
+//! Delivery history records: the retry envelope that travels through retry tiers and the
+//! dead-letter record (schemas/dead-letter.json) written when a delivery gives up.
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::CloudEvent;
+
+/// How one delivery attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    Delivered,
+    HttpError,
+    Timeout,
+    ConnectError,
+    OtherError,
+}
+
+/// What the worker decided after the attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Delivered,
+    Retry,
+    GiveUp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub attempt: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub latency_ms: u64,
+    pub outcome: AttemptOutcome,
+    pub decision: Decision,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub response_snippet: Option<String>,
+    #[serde(default)]
+    pub retry_after_ms: Option<u64>,
+}
+
+/// Why a delivery was dead-lettered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GiveUpReason {
+    /// The target answered a status that retrying cannot fix (4xx other than 408/409/425/429).
+    PermanentFailure,
+    /// Every attempt of the schedule failed.
+    RetriesExhausted,
+    /// The jq filter or transform failed on this event.
+    TransformError,
+    /// The event is older than the subscription's max age.
+    MaxAgeExceeded,
+}
+
+impl GiveUpReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PermanentFailure => "permanent_failure",
+            Self::RetriesExhausted => "retries_exhausted",
+            Self::TransformError => "transform_error",
+            Self::MaxAgeExceeded => "max_age_exceeded",
+        }
+    }
+}
+
+/// A pending retry: the event, its history and when it may be attempted again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryEnvelope {
+    pub subscription: String,
+    pub event: CloudEvent,
+    pub attempts: Vec<Attempt>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub version: u32,
+    pub subscription: String,
+    pub event: CloudEvent,
+    pub attempts: Vec<Attempt>,
+    pub reason: GiveUpReason,
+    pub message: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub dead_lettered_at: OffsetDateTime,
+}
+
+impl DeadLetter {
+    pub const VERSION: u32 = 1;
+
+    pub fn new(subscription: &str, event: CloudEvent, attempts: Vec<Attempt>, reason: GiveUpReason, message: String) -> Self {
+        Self {
+            version: Self::VERSION,
+            subscription: subscription.to_owned(),
+            event,
+            attempts,
+            reason,
+            message,
+            dead_lettered_at: OffsetDateTime::now_utc(),
+        }
+    }
+}

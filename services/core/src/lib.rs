@@ -1,0 +1,12 @@
+//! hookbus core: the event envelope, configuration, retry policy, dead-letter records and signing
+//! primitives. Pure: nothing here performs network or disk I/O except reading the config file.
+pub mod config;
+pub mod dead_letter;
+pub mod envelope;
+pub mod error;
+pub mod retry;
+pub mod signing;
+
+pub use dead_letter::{Attempt, AttemptOutcome, Decision, DeadLetter, GiveUpReason, RetryEnvelope};
+pub use envelope::CloudEvent;
+pub use error::CoreError;

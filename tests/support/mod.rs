@@ -1,0 +1,6 @@
+//! Helpers shared by the top-level integration tests. Each test binary includes this with `mod support;`
+//! and uses only part of it.
+#![allow(dead_code)]
+
+pub mod schema;
+pub mod yaml;
