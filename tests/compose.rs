@@ -10,14 +10,7 @@ use support::yaml::{self, get, keys, scalar, string_list};
 
 const COMPOSE: &str = "docker-compose.yml";
 const COLLECTOR: &str = "deploy/otel-collector.yaml";
-const SERVICES: [&str; 6] = [
-    "kafka",
-    "redis",
-    "otel-collector",
-    "jaeger",
-    "ingress",
-    "worker",
-];
+const SERVICES: [&str; 6] = ["kafka", "redis", "otel-collector", "jaeger", "ingress", "worker"];
 const CONFIG_IN_CONTAINER: &str = "/etc/hookbus/config.toml";
 
 fn compose() -> Value {
@@ -25,9 +18,7 @@ fn compose() -> Value {
 }
 
 fn services(compose: &Value) -> &serde_yaml::Mapping {
-    get(compose, &["services"])
-        .and_then(Value::as_mapping)
-        .expect("docker-compose.yml has a `services` mapping")
+    get(compose, &["services"]).and_then(Value::as_mapping).expect("docker-compose.yml has a `services` mapping")
 }
 
 fn service<'a>(compose: &'a Value, name: &str) -> &'a Value {
@@ -40,12 +31,7 @@ fn environment(service: &Value) -> BTreeMap<String, String> {
         None | Some(Value::Null) => BTreeMap::new(),
         Some(Value::Mapping(m)) => m
             .iter()
-            .map(|(k, v)| {
-                (
-                    scalar(k).expect("environment key is a scalar"),
-                    scalar(v).unwrap_or_default(),
-                )
-            })
+            .map(|(k, v)| (scalar(k).expect("environment key is a scalar"), scalar(v).unwrap_or_default()))
             .collect(),
         Some(Value::Sequence(items)) => items
             .iter()
@@ -63,18 +49,13 @@ fn environment(service: &Value) -> BTreeMap<String, String> {
 fn depends_on(service: &Value) -> Vec<(String, String)> {
     match service.get("depends_on") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Sequence(items)) => items
-            .iter()
-            .filter_map(scalar)
-            .map(|s| (s, "service_started".to_owned()))
-            .collect(),
+        Some(Value::Sequence(items)) => {
+            items.iter().filter_map(scalar).map(|s| (s, "service_started".to_owned())).collect()
+        }
         Some(Value::Mapping(m)) => m
             .iter()
             .map(|(k, v)| {
-                let condition = v
-                    .get("condition")
-                    .and_then(scalar)
-                    .unwrap_or_else(|| "service_started".to_owned());
+                let condition = v.get("condition").and_then(scalar).unwrap_or_else(|| "service_started".to_owned());
                 (scalar(k).expect("depends_on key is a scalar"), condition)
             })
             .collect(),
@@ -95,18 +76,15 @@ fn bind_mounts(service: &Value) -> Vec<(String, String)> {
                 let mut parts = short.splitn(3, ':');
                 let source = parts.next()?.to_owned();
                 let target = parts.next().unwrap_or_default().to_owned();
-                let is_path = source.starts_with("./")
-                    || source.starts_with("../")
-                    || source.starts_with('/');
+                let is_path = source.starts_with("./") || source.starts_with("../") || source.starts_with('/');
                 is_path.then_some((source, target))
             }
-            Value::Mapping(_) => (volume.get("type").and_then(scalar).as_deref() == Some("bind"))
-                .then(|| {
-                    (
-                        volume.get("source").and_then(scalar).unwrap_or_default(),
-                        volume.get("target").and_then(scalar).unwrap_or_default(),
-                    )
-                }),
+            Value::Mapping(_) => (volume.get("type").and_then(scalar).as_deref() == Some("bind")).then(|| {
+                (
+                    volume.get("source").and_then(scalar).unwrap_or_default(),
+                    volume.get("target").and_then(scalar).unwrap_or_default(),
+                )
+            }),
             _ => None,
         })
         .collect()
@@ -115,11 +93,9 @@ fn bind_mounts(service: &Value) -> Vec<(String, String)> {
 /// The build context of a service, if it builds: `build: .` or `build: { context: . }`.
 fn build_context(service: &Value) -> Option<String> {
     match service.get("build")? {
-        Value::Mapping(_) => Some(
-            get(service, &["build", "context"])
-                .and_then(scalar)
-                .unwrap_or_else(|| ".".to_owned()),
-        ),
+        Value::Mapping(_) => {
+            Some(get(service, &["build", "context"]).and_then(scalar).unwrap_or_else(|| ".".to_owned()))
+        }
         other => scalar(other),
     }
 }
@@ -137,10 +113,7 @@ fn compose_has_the_six_services_and_no_obsolete_version_key() {
     let compose = compose();
     let names = keys(get(&compose, &["services"]).unwrap());
     for expected in SERVICES {
-        assert!(
-            names.iter().any(|n| n == expected),
-            "service `{expected}` missing; have {names:?}"
-        );
+        assert!(names.iter().any(|n| n == expected), "service `{expected}` missing; have {names:?}");
     }
     assert!(
         compose.get("version").is_none(),
@@ -167,9 +140,9 @@ fn every_dependency_exists_and_health_conditions_have_healthchecks() {
     for (name, service) in services {
         let name = name.as_str().unwrap();
         for (dependency, condition) in depends_on(service) {
-            let target = services.get(dependency.as_str()).unwrap_or_else(|| {
-                panic!("service `{name}` depends on `{dependency}`, which is not defined")
-            });
+            let target = services
+                .get(dependency.as_str())
+                .unwrap_or_else(|| panic!("service `{name}` depends on `{dependency}`, which is not defined"));
             assert_ne!(dependency, name, "service `{name}` depends on itself");
             if condition == "service_healthy" {
                 assert!(
@@ -186,13 +159,8 @@ fn kafka_runs_kraft_single_node() {
     let compose = compose();
     let kafka = service(&compose, "kafka");
     let env = environment(kafka);
-    let roles = env
-        .get("KAFKA_PROCESS_ROLES")
-        .expect("KAFKA_PROCESS_ROLES is set");
-    assert!(
-        roles.contains("controller") && roles.contains("broker"),
-        "roles: {roles}"
-    );
+    let roles = env.get("KAFKA_PROCESS_ROLES").expect("KAFKA_PROCESS_ROLES is set");
+    assert!(roles.contains("controller") && roles.contains("broker"), "roles: {roles}");
     for key in [
         "KAFKA_NODE_ID",
         "KAFKA_CONTROLLER_QUORUM_VOTERS",
@@ -214,18 +182,10 @@ fn kafka_runs_kraft_single_node() {
         "the single node must be the quorum voter"
     );
     // A single broker cannot host replicated internal topics.
-    assert_eq!(
-        env.get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR")
-            .map(String::as_str),
-        Some("1")
-    );
-    let healthcheck = get(kafka, &["healthcheck", "test"])
-        .map(string_list)
-        .unwrap_or_default();
+    assert_eq!(env.get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR").map(String::as_str), Some("1"));
+    let healthcheck = get(kafka, &["healthcheck", "test"]).map(string_list).unwrap_or_default();
     assert!(
-        healthcheck
-            .iter()
-            .any(|part| part.contains("kafka-topics.sh")),
+        healthcheck.iter().any(|part| part.contains("kafka-topics.sh")),
         "kafka healthcheck should list topics: {healthcheck:?}"
     );
 }
@@ -235,17 +195,9 @@ fn redis_persists_dedup_state() {
     let compose = compose();
     let redis = service(&compose, "redis");
     let command = command(redis).join(" ");
-    assert!(
-        command.contains("--appendonly yes"),
-        "redis must run with --appendonly yes: {command}"
-    );
-    let healthcheck = get(redis, &["healthcheck", "test"])
-        .map(string_list)
-        .unwrap_or_default();
-    assert!(
-        healthcheck.iter().any(|p| p.contains("redis-cli")),
-        "{healthcheck:?}"
-    );
+    assert!(command.contains("--appendonly yes"), "redis must run with --appendonly yes: {command}");
+    let healthcheck = get(redis, &["healthcheck", "test"]).map(string_list).unwrap_or_default();
+    assert!(healthcheck.iter().any(|p| p.contains("redis-cli")), "{healthcheck:?}");
 }
 
 #[test]
@@ -253,34 +205,15 @@ fn ingress_and_worker_use_kafka_redis_and_the_collector() {
     let compose = compose();
     for (name, subcommand) in [("ingress", "ingress"), ("worker", "worker")] {
         let service = service(&compose, name);
-        assert!(
-            service.get("build").is_some(),
-            "`{name}` is built from this repository"
-        );
+        assert!(service.get("build").is_some(), "`{name}` is built from this repository");
         let env = environment(service);
-        let var = |key: &str| {
-            env.get(key)
-                .map(String::as_str)
-                .unwrap_or_else(|| panic!("`{name}`: {key} is not set"))
-        };
+        let var = |key: &str| env.get(key).map(String::as_str).unwrap_or_else(|| panic!("`{name}`: {key} is not set"));
         assert_eq!(var("HOOKBUS_BROKER__BACKEND"), "kafka", "`{name}`");
-        assert_eq!(
-            var("HOOKBUS_BROKER__KAFKA__BROKERS"),
-            "kafka:9092",
-            "`{name}`"
-        );
+        assert_eq!(var("HOOKBUS_BROKER__KAFKA__BROKERS"), "kafka:9092", "`{name}`");
         assert_eq!(var("HOOKBUS_DEDUP__BACKEND"), "redis", "`{name}`");
-        assert_eq!(
-            var("HOOKBUS_DEDUP__REDIS_URL"),
-            "redis://redis:6379",
-            "`{name}`"
-        );
+        assert_eq!(var("HOOKBUS_DEDUP__REDIS_URL"), "redis://redis:6379", "`{name}`");
         assert_eq!(var("HOOKBUS_SERVER__LISTEN"), "0.0.0.0:8080", "`{name}`");
-        assert_eq!(
-            var("OTEL_EXPORTER_OTLP_ENDPOINT"),
-            "http://otel-collector:4317",
-            "`{name}`"
-        );
+        assert_eq!(var("OTEL_EXPORTER_OTLP_ENDPOINT"), "http://otel-collector:4317", "`{name}`");
         assert!(
             var("GITHUB_WEBHOOK_SECRET").starts_with("${GITHUB_WEBHOOK_SECRET:-"),
             "`{name}`: GITHUB_WEBHOOK_SECRET is passed through from the host with a default"
@@ -296,25 +229,14 @@ fn ingress_and_worker_use_kafka_redis_and_the_collector() {
         }
 
         let command = command(service);
-        assert_eq!(
-            command,
-            [subcommand, "--config", CONFIG_IN_CONTAINER],
-            "`{name}` command"
-        );
+        assert_eq!(command, [subcommand, "--config", CONFIG_IN_CONTAINER], "`{name}` command");
         assert!(
-            bind_mounts(service)
-                .iter()
-                .any(|(_, target)| target == CONFIG_IN_CONTAINER),
+            bind_mounts(service).iter().any(|(_, target)| target == CONFIG_IN_CONTAINER),
             "`{name}` runs with --config {CONFIG_IN_CONTAINER}, which must be mounted"
         );
     }
-    let ports = get(service(&compose, "ingress"), &["ports"])
-        .map(string_list)
-        .unwrap_or_default();
-    assert!(
-        ports.iter().any(|p| p == "8080:8080"),
-        "ingress publishes 8080:8080: {ports:?}"
-    );
+    let ports = get(service(&compose, "ingress"), &["ports"]).map(string_list).unwrap_or_default();
+    assert!(ports.iter().any(|p| p == "8080:8080"), "ingress publishes 8080:8080: {ports:?}");
 }
 
 #[test]
@@ -330,17 +252,10 @@ fn every_bind_mounted_host_path_exists() {
             }
             mounts += 1;
             let path = root.join(source.trim_start_matches("./"));
-            assert!(
-                path.exists(),
-                "service `{name}` mounts {source}, which does not exist at {}",
-                path.display()
-            );
+            assert!(path.exists(), "service `{name}` mounts {source}, which does not exist at {}", path.display());
         }
     }
-    assert!(
-        mounts >= 2,
-        "expected the hookbus config and the collector config to be mounted"
-    );
+    assert!(mounts >= 2, "expected the hookbus config and the collector config to be mounted");
 }
 
 #[test]
@@ -351,9 +266,8 @@ fn every_build_context_has_a_dockerfile() {
         let Some(context) = build_context(service) else {
             continue;
         };
-        let dockerfile = get(service, &["build", "dockerfile"])
-            .and_then(scalar)
-            .unwrap_or_else(|| "Dockerfile".to_owned());
+        let dockerfile =
+            get(service, &["build", "dockerfile"]).and_then(scalar).unwrap_or_else(|| "Dockerfile".to_owned());
         let path = root.join(&context).join(&dockerfile);
         assert!(
             path.is_file(),
@@ -365,18 +279,11 @@ fn every_build_context_has_a_dockerfile() {
     let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).expect("Dockerfile");
     assert!(dockerfile.contains("--locked") && dockerfile.contains("--bin hookbus"));
     assert!(dockerfile.contains(r#"ENTRYPOINT ["hookbus"]"#));
-    assert!(
-        dockerfile
-            .lines()
-            .any(|l| l.trim_start().starts_with("USER ")),
-        "runs as non-root"
-    );
+    assert!(dockerfile.lines().any(|l| l.trim_start().starts_with("USER ")), "runs as non-root");
     let dockerignore = std::fs::read_to_string(root.join(".dockerignore")).expect(".dockerignore");
     for ignored in ["target", ".git"] {
         assert!(
-            dockerignore
-                .lines()
-                .any(|l| l.trim().trim_end_matches('/') == ignored),
+            dockerignore.lines().any(|l| l.trim().trim_end_matches('/') == ignored),
             ".dockerignore should exclude {ignored}/"
         );
     }
@@ -395,18 +302,13 @@ fn collector_config_is_mounted_and_exports_to_jaeger() {
     let to_jaeger: Vec<String> = keys(exporters)
         .into_iter()
         .filter(|id| {
-            get(exporters, &[id.as_str(), "endpoint"])
-                .and_then(scalar)
-                .is_some_and(|endpoint| {
-                    let host = endpoint.split("://").last().unwrap_or_default();
-                    host.split([':', '/']).next() == Some("jaeger")
-                })
+            get(exporters, &[id.as_str(), "endpoint"]).and_then(scalar).is_some_and(|endpoint| {
+                let host = endpoint.split("://").last().unwrap_or_default();
+                host.split([':', '/']).next() == Some("jaeger")
+            })
         })
         .collect();
-    assert!(
-        !to_jaeger.is_empty(),
-        "no exporter has an endpoint on host `jaeger`"
-    );
+    assert!(!to_jaeger.is_empty(), "no exporter has an endpoint on host `jaeger`");
     let traces = get(&collector, &["service", "pipelines", "traces", "exporters"])
         .map(string_list)
         .expect("collector has a traces pipeline with exporters");
@@ -416,16 +318,10 @@ fn collector_config_is_mounted_and_exports_to_jaeger() {
     );
     // The receivers must listen beyond the container's loopback for ingress/worker to reach them.
     for protocol in ["grpc", "http"] {
-        let endpoint = get(
-            &collector,
-            &["receivers", "otlp", "protocols", protocol, "endpoint"],
-        )
-        .and_then(scalar)
-        .unwrap_or_default();
-        assert!(
-            endpoint.starts_with("0.0.0.0:"),
-            "otlp {protocol} listens on {endpoint:?}"
-        );
+        let endpoint = get(&collector, &["receivers", "otlp", "protocols", protocol, "endpoint"])
+            .and_then(scalar)
+            .unwrap_or_default();
+        assert!(endpoint.starts_with("0.0.0.0:"), "otlp {protocol} listens on {endpoint:?}");
     }
 }
 
@@ -436,18 +332,9 @@ fn collector_pipelines_only_use_defined_components() {
     let pipeline_ids = keys(pipelines);
     assert!(!pipeline_ids.is_empty(), "no pipelines");
     for pipeline in &pipeline_ids {
-        for (section, required) in [
-            ("receivers", true),
-            ("processors", false),
-            ("exporters", true),
-        ] {
-            let used = get(pipelines, &[pipeline.as_str(), section])
-                .map(string_list)
-                .unwrap_or_default();
-            assert!(
-                !required || !used.is_empty(),
-                "pipeline `{pipeline}` has no {section}"
-            );
+        for (section, required) in [("receivers", true), ("processors", false), ("exporters", true)] {
+            let used = get(pipelines, &[pipeline.as_str(), section]).map(string_list).unwrap_or_default();
+            assert!(!required || !used.is_empty(), "pipeline `{pipeline}` has no {section}");
             let defined = get(&collector, &[section]).map(keys).unwrap_or_default();
             for component in used {
                 assert!(

@@ -12,29 +12,13 @@ use support::schema::{self, DRAFT_2020_12};
 /// Why each invalid example must fail: (file, instance path of an expected error, text in its message).
 /// Files not listed here only have to fail; listed files must exist.
 const INVALID_BECAUSE: &[(&str, &str, &str)] = &[
-    (
-        "cloudevent.missing-id.json",
-        "",
-        "\"id\" is a required property",
-    ),
+    ("cloudevent.missing-id.json", "", "\"id\" is a required property"),
     ("cloudevent.both-data-and-data-base64.json", "", "oneOf"),
     ("cloudevent.bad-extension-name.json", "", "partition_key"),
     ("cloudevent.time-not-rfc3339.json", "/time", "date-time"),
-    (
-        "dead-letter.unknown-reason.json",
-        "/reason",
-        "target_unreachable",
-    ),
-    (
-        "dead-letter.no-attempts-retries-exhausted.json",
-        "/attempts",
-        "less than 1 item",
-    ),
-    (
-        "dead-letter.event-missing-partitionkey.json",
-        "/event",
-        "\"partitionkey\" is a required property",
-    ),
+    ("dead-letter.unknown-reason.json", "/reason", "target_unreachable"),
+    ("dead-letter.no-attempts-retries-exhausted.json", "/attempts", "less than 1 item"),
+    ("dead-letter.event-missing-partitionkey.json", "/event", "\"partitionkey\" is a required property"),
 ];
 
 fn file_name(path: &Path) -> String {
@@ -64,12 +48,7 @@ fn schema_for(example: &Path) -> String {
 fn every_schema_is_valid_draft_2020_12_with_an_id_matching_its_path() {
     let files = schema::schema_files();
     for required in ["cloudevent.json", "dead-letter.json"] {
-        assert!(
-            files
-                .iter()
-                .any(|f| f == &schema::schemas_dir().join(required)),
-            "schemas/{required} is missing"
-        );
+        assert!(files.iter().any(|f| f == &schema::schemas_dir().join(required)), "schemas/{required} is missing");
     }
     for path in files {
         let schema = schema::load_json(&path);
@@ -80,11 +59,7 @@ fn every_schema_is_valid_draft_2020_12_with_an_id_matching_its_path() {
             path.display()
         );
         if let Err(error) = jsonschema::draft202012::meta::validate(&schema) {
-            panic!(
-                "{} is not a valid draft 2020-12 schema: {error} (at {})",
-                path.display(),
-                error.instance_path
-            );
+            panic!("{} is not a valid draft 2020-12 schema: {error} (at {})", path.display(), error.instance_path);
         }
         assert_eq!(
             schema.get("$id").and_then(Value::as_str),
@@ -100,16 +75,10 @@ fn every_schema_is_valid_draft_2020_12_with_an_id_matching_its_path() {
 #[test]
 fn valid_examples_validate() {
     let examples = valid_examples();
-    assert!(
-        examples.len() >= 3,
-        "expected at least 3 examples in schemas/examples, found {}",
-        examples.len()
-    );
+    assert!(examples.len() >= 3, "expected at least 3 examples in schemas/examples, found {}", examples.len());
     for required in ["cloudevent", "dead-letter"] {
         assert!(
-            examples
-                .iter()
-                .any(|e| schema::schema_name_for_example(e) == required),
+            examples.iter().any(|e| schema::schema_name_for_example(e) == required),
             "no valid example for schemas/{required}.json"
         );
     }
@@ -118,28 +87,16 @@ fn valid_examples_validate() {
         let validator = schema::validator(&schema_for(example));
         let errors = schema::errors(&validator, &schema::load_json(example));
         if !errors.is_empty() {
-            failures.push(format!(
-                "{}:\n    {}",
-                file_name(example),
-                errors.join("\n    ")
-            ));
+            failures.push(format!("{}:\n    {}", file_name(example), errors.join("\n    ")));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "examples that should be valid are not:\n  {}",
-        failures.join("\n  ")
-    );
+    assert!(failures.is_empty(), "examples that should be valid are not:\n  {}", failures.join("\n  "));
 }
 
 #[test]
 fn invalid_examples_are_rejected_for_the_documented_reason() {
     let examples = invalid_examples();
-    assert!(
-        examples.len() >= 3,
-        "expected at least 3 examples in schemas/examples/invalid, found {}",
-        examples.len()
-    );
+    assert!(examples.len() >= 3, "expected at least 3 examples in schemas/examples/invalid, found {}", examples.len());
     for (file, _, _) in INVALID_BECAUSE {
         assert!(
             examples.iter().any(|e| file_name(e) == *file),
@@ -157,9 +114,7 @@ fn invalid_examples_are_rejected_for_the_documented_reason() {
         }
         if let Some((_, at, text)) = INVALID_BECAUSE.iter().find(|(file, _, _)| *file == name) {
             let at = if at.is_empty() { "/" } else { at };
-            let wanted = errors
-                .iter()
-                .any(|e| e.starts_with(&format!("{at}: ")) && e.contains(text));
+            let wanted = errors.iter().any(|e| e.starts_with(&format!("{at}: ")) && e.contains(text));
             if !wanted {
                 failures.push(format!(
                     "{name} fails, but not with an error at {at} mentioning {text:?}; got:\n    {}",
@@ -191,72 +146,30 @@ fn cloudevent_attribute_rules() {
     let cases: Vec<(&str, Value, bool)> = vec![
         ("specversion 0.3", with("specversion", json!("0.3")), false),
         ("empty id", with("id", json!("")), false),
-        (
-            "source with another scheme",
-            with("source", json!("https://github.com/acme-corp")),
-            false,
-        ),
-        (
-            "source with a slash in the name",
-            with("source", json!("hookbus://sources/git/hub")),
-            false,
-        ),
+        ("source with another scheme", with("source", json!("https://github.com/acme-corp")), false),
+        ("source with a slash in the name", with("source", json!("hookbus://sources/git/hub")), false),
         ("empty type", with("type", json!("")), false),
-        (
-            "time with offset",
-            with("time", json!("2025-11-24T17:42:07.5+01:00")),
-            true,
-        ),
-        (
-            "time without offset",
-            with("time", json!("2025-11-24T16:42:07")),
-            false,
-        ),
+        ("time with offset", with("time", json!("2025-11-24T17:42:07.5+01:00")), true),
+        ("time without offset", with("time", json!("2025-11-24T16:42:07")), false),
         ("missing time", without("time"), false),
         ("missing datacontenttype", without("datacontenttype"), false),
-        (
-            "datacontenttype with parameters",
-            with("datacontenttype", json!("application/json; charset=utf-8")),
-            true,
-        ),
+        ("datacontenttype with parameters", with("datacontenttype", json!("application/json; charset=utf-8")), true),
         ("missing partitionkey", without("partitionkey"), false),
         ("empty partitionkey", with("partitionkey", json!("")), false),
         ("no subject", without("subject"), true),
         ("no traceparent", without("traceparent"), true),
         (
             "traceparent upper-case",
-            with(
-                "traceparent",
-                json!("00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01"),
-            ),
+            with("traceparent", json!("00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01")),
             false,
         ),
-        (
-            "traceparent short",
-            with(
-                "traceparent",
-                json!("00-4bf92f3577b34da6-00f067aa0ba902b7-01"),
-            ),
-            false,
-        ),
+        ("traceparent short", with("traceparent", json!("00-4bf92f3577b34da6-00f067aa0ba902b7-01")), false),
         ("data null is still data", with("data", Value::Null), true),
         ("data a string", with("data", json!("plain")), true),
         ("neither data nor data_base64", without("data"), false),
-        (
-            "extension of 20 chars",
-            with("comexampleextension1", json!("x")),
-            true,
-        ),
-        (
-            "extension of 21 chars",
-            with("comexampleextension12", json!("x")),
-            false,
-        ),
-        (
-            "extension with upper case",
-            with("tenantId", json!("t-1")),
-            false,
-        ),
+        ("extension of 20 chars", with("comexampleextension1", json!("x")), true),
+        ("extension of 21 chars", with("comexampleextension12", json!("x")), false),
+        ("extension with upper case", with("tenantId", json!("t-1")), false),
     ];
     let mut wrong = Vec::new();
     for (what, event, expected) in &cases {
@@ -276,31 +189,17 @@ fn cloudevent_attribute_rules() {
         event
     };
     assert!(validator.is_valid(&base64("aGVsbG8=")));
-    assert!(
-        validator.is_valid(&base64("")),
-        "an empty body is valid base64"
-    );
-    assert!(
-        !validator.is_valid(&base64("aGVsbG8")),
-        "unpadded base64 is rejected"
-    );
-    assert!(
-        !validator.is_valid(&base64("aGVs bG8=")),
-        "whitespace is rejected"
-    );
-    assert!(
-        !validator.is_valid(&base64("aGVsbG8_")),
-        "base64url alphabet is rejected"
-    );
+    assert!(validator.is_valid(&base64("")), "an empty body is valid base64");
+    assert!(!validator.is_valid(&base64("aGVsbG8")), "unpadded base64 is rejected");
+    assert!(!validator.is_valid(&base64("aGVs bG8=")), "whitespace is rejected");
+    assert!(!validator.is_valid(&base64("aGVsbG8_")), "base64url alphabet is rejected");
 }
 
 /// Targeted rules of the dead-letter schema, as mutations of the 3 x HTTP 500 example.
 #[test]
 fn dead_letter_rules() {
     let validator = schema::validator("dead-letter");
-    let base = schema::load_json(
-        &schema::examples_dir().join("dead-letter.retries-exhausted-http-500.json"),
-    );
+    let base = schema::load_json(&schema::examples_dir().join("dead-letter.retries-exhausted-http-500.json"));
     assert!(validator.is_valid(&base), "the base example must be valid");
 
     let edit = |f: &dyn Fn(&mut Value)| {
@@ -310,11 +209,7 @@ fn dead_letter_rules() {
     };
     let cases: Vec<(&str, Value, bool)> = vec![
         ("version 2", edit(&|r| r["version"] = json!(2)), false),
-        (
-            "subscription with a space",
-            edit(&|r| r["subscription"] = json!("stripe invoices")),
-            false,
-        ),
+        ("subscription with a space", edit(&|r| r["subscription"] = json!("stripe invoices")), false),
         (
             "empty attempts, permanent_failure",
             edit(&|r| {
@@ -339,31 +234,11 @@ fn dead_letter_rules() {
             }),
             true,
         ),
-        (
-            "attempt 0",
-            edit(&|r| r["attempts"][0]["attempt"] = json!(0)),
-            false,
-        ),
-        (
-            "negative latency",
-            edit(&|r| r["attempts"][0]["latency_ms"] = json!(-1)),
-            false,
-        ),
-        (
-            "status 600",
-            edit(&|r| r["attempts"][0]["status"] = json!(600)),
-            false,
-        ),
-        (
-            "status 99",
-            edit(&|r| r["attempts"][0]["status"] = json!(99)),
-            false,
-        ),
-        (
-            "http_error without status",
-            edit(&|r| r["attempts"][0]["status"] = Value::Null),
-            false,
-        ),
+        ("attempt 0", edit(&|r| r["attempts"][0]["attempt"] = json!(0)), false),
+        ("negative latency", edit(&|r| r["attempts"][0]["latency_ms"] = json!(-1)), false),
+        ("status 600", edit(&|r| r["attempts"][0]["status"] = json!(600)), false),
+        ("status 99", edit(&|r| r["attempts"][0]["status"] = json!(99)), false),
+        ("http_error without status", edit(&|r| r["attempts"][0]["status"] = Value::Null), false),
         (
             "timeout with null status",
             edit(&|r| {
@@ -381,11 +256,7 @@ fn dead_letter_rules() {
             }),
             true,
         ),
-        (
-            "unknown outcome",
-            edit(&|r| r["attempts"][0]["outcome"] = json!("dns_error")),
-            false,
-        ),
+        ("unknown outcome", edit(&|r| r["attempts"][0]["outcome"] = json!("dns_error")), false),
         (
             "delivered outcome with retry decision",
             edit(&|r| {
@@ -403,36 +274,12 @@ fn dead_letter_rules() {
             }),
             false,
         ),
-        (
-            "snippet of 1024 chars",
-            edit(&|r| r["attempts"][0]["response_snippet"] = json!("x".repeat(1024))),
-            true,
-        ),
-        (
-            "snippet of 1025 chars",
-            edit(&|r| r["attempts"][0]["response_snippet"] = json!("x".repeat(1025))),
-            false,
-        ),
-        (
-            "retry_after_ms set",
-            edit(&|r| r["attempts"][0]["retry_after_ms"] = json!(30000)),
-            true,
-        ),
-        (
-            "unknown attempt field",
-            edit(&|r| r["attempts"][0]["headers"] = json!({})),
-            false,
-        ),
-        (
-            "unknown record field",
-            edit(&|r| r["redriven"] = json!(true)),
-            false,
-        ),
-        (
-            "dead_lettered_at not a date-time",
-            edit(&|r| r["dead_lettered_at"] = json!("yesterday")),
-            false,
-        ),
+        ("snippet of 1024 chars", edit(&|r| r["attempts"][0]["response_snippet"] = json!("x".repeat(1024))), true),
+        ("snippet of 1025 chars", edit(&|r| r["attempts"][0]["response_snippet"] = json!("x".repeat(1025))), false),
+        ("retry_after_ms set", edit(&|r| r["attempts"][0]["retry_after_ms"] = json!(30000)), true),
+        ("unknown attempt field", edit(&|r| r["attempts"][0]["headers"] = json!({})), false),
+        ("unknown record field", edit(&|r| r["redriven"] = json!(true)), false),
+        ("dead_lettered_at not a date-time", edit(&|r| r["dead_lettered_at"] = json!("yesterday")), false),
         (
             "event with data_base64",
             edit(&|r| {
@@ -441,11 +288,7 @@ fn dead_letter_rules() {
             }),
             true,
         ),
-        (
-            "event with a bad source",
-            edit(&|r| r["event"]["source"] = json!("stripe")),
-            false,
-        ),
+        ("event with a bad source", edit(&|r| r["event"]["source"] = json!("stripe")), false),
     ];
     let mut wrong = Vec::new();
     for (what, record, expected) in &cases {

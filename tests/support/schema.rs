@@ -25,12 +25,7 @@ pub fn schemas_dir() -> PathBuf {
         .ancestors()
         .map(|dir| dir.join("schemas"))
         .find(|dir| dir.join("cloudevent.json").is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "no schemas/cloudevent.json in {} or any parent directory",
-                manifest_dir.display()
-            )
-        })
+        .unwrap_or_else(|| panic!("no schemas/cloudevent.json in {} or any parent directory", manifest_dir.display()))
 }
 
 /// The directory of example instances: `schemas/examples` (valid) with `invalid/` below it.
@@ -40,10 +35,8 @@ pub fn examples_dir() -> PathBuf {
 
 /// Read and parse a JSON file, panicking with the path on failure.
 pub fn load_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()))
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()))
 }
 
 /// `*.json` files directly in `dir`, sorted. Empty if `dir` does not exist.
@@ -82,23 +75,15 @@ pub fn schema_files() -> Vec<PathBuf> {
 /// The path of a schema given its name relative to `schemas/`, with or without `.json`
 /// (`"cloudevent"`, `"dead-letter.json"`).
 pub fn schema_path(name: &str) -> PathBuf {
-    let file = if name.ends_with(".json") {
-        name.to_owned()
-    } else {
-        format!("{name}.json")
-    };
+    let file = if name.ends_with(".json") { name.to_owned() } else { format!("{name}.json") };
     schemas_dir().join(file)
 }
 
 /// The `$id` a schema file must have: [`BASE_URI`] + its path relative to `schemas/`.
 pub fn expected_id(path: &Path) -> String {
-    let relative = path
-        .strip_prefix(schemas_dir())
-        .unwrap_or_else(|_| panic!("{} is not under schemas/", path.display()));
-    let relative: Vec<String> = relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
+    let relative =
+        path.strip_prefix(schemas_dir()).unwrap_or_else(|_| panic!("{} is not under schemas/", path.display()));
+    let relative: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
     format!("{BASE_URI}{}", relative.join("/"))
 }
 
@@ -126,17 +111,12 @@ pub fn compile(schema: &Value, path: &Path) -> Validator {
             continue;
         }
         let contents = load_json(&other);
-        let uri = contents
-            .get("$id")
-            .and_then(Value::as_str)
-            .map_or_else(|| expected_id(&other), str::to_owned);
+        let uri = contents.get("$id").and_then(Value::as_str).map_or_else(|| expected_id(&other), str::to_owned);
         let resource = Resource::from_contents(contents)
             .unwrap_or_else(|e| panic!("{} is not a usable schema resource: {e}", other.display()));
         options = options.with_resource(uri, resource);
     }
-    options
-        .build(schema)
-        .unwrap_or_else(|e| panic!("schema {} does not compile: {e}", path.display()))
+    options.build(schema).unwrap_or_else(|e| panic!("schema {} does not compile: {e}", path.display()))
 }
 
 /// All validation errors as `"<instance path>: <message>"` lines; empty when `instance` is valid.
@@ -165,9 +145,6 @@ pub fn assert_valid(schema: &str, instance: &Value, what: &str) {
 /// The schema an example file is checked against: the part of its file name before the first `.`
 /// (`dead-letter.retries-exhausted.json` -> `dead-letter`).
 pub fn schema_name_for_example(path: &Path) -> String {
-    let file = path
-        .file_name()
-        .expect("example has a file name")
-        .to_string_lossy();
+    let file = path.file_name().expect("example has a file name").to_string_lossy();
     file.split('.').next().unwrap_or_default().to_owned()
 }

@@ -14,32 +14,21 @@ pub fn repo_root() -> PathBuf {
 /// files use them with `x-` extension fields), panicking with the path on failure.
 pub fn load(relative: impl AsRef<Path>) -> Value {
     let path = repo_root().join(relative);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut value: Value = serde_yaml::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()));
-    value
-        .apply_merge()
-        .unwrap_or_else(|e| panic!("{}: bad `<<` merge key: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut value: Value =
+        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()));
+    value.apply_merge().unwrap_or_else(|e| panic!("{}: bad `<<` merge key: {e}", path.display()));
     value
 }
 
 /// Follow a path of mapping keys; `None` if any step is missing or not a mapping.
 pub fn get<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter()
-        .try_fold(value, |v, key| v.as_mapping()?.get(*key))
+    path.iter().try_fold(value, |v, key| v.as_mapping()?.get(*key))
 }
 
 /// The string keys of a mapping (empty for anything else), in file order.
 pub fn keys(value: &Value) -> Vec<String> {
-    value
-        .as_mapping()
-        .map(|m| {
-            m.keys()
-                .filter_map(|k| k.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+    value.as_mapping().map(|m| m.keys().filter_map(|k| k.as_str().map(str::to_owned)).collect()).unwrap_or_default()
 }
 
 /// A scalar as a string (`9092` and `"9092"` and `true` all become text); `None` for null and

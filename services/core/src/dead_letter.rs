@@ -93,7 +93,13 @@ pub struct DeadLetter {
 impl DeadLetter {
     pub const VERSION: u32 = 1;
 
-    pub fn new(subscription: &str, event: CloudEvent, attempts: Vec<Attempt>, reason: GiveUpReason, message: String) -> Self {
+    pub fn new(
+        subscription: &str,
+        event: CloudEvent,
+        attempts: Vec<Attempt>,
+        reason: GiveUpReason,
+        message: String,
+    ) -> Self {
         Self {
             version: Self::VERSION,
             subscription: subscription.to_owned(),

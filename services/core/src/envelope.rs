@@ -105,11 +105,8 @@ impl CloudEvent {
             .map_err(|e| CoreError::Envelope(format!("ce_time `{time_s}`: {e}")))?;
         let datacontenttype = get("content-type").unwrap_or_else(|| JSON.to_owned());
         let is_json = datacontenttype.starts_with(JSON);
-        let (data, data_base64) = if is_json {
-            (Some(serde_json::from_slice(value)?), None)
-        } else {
-            (None, Some(B64.encode(value)))
-        };
+        let (data, data_base64) =
+            if is_json { (Some(serde_json::from_slice(value)?), None) } else { (None, Some(B64.encode(value))) };
         let id = need("ce_id")?;
         Ok(Self {
             specversion: need("ce_specversion")?,
@@ -145,7 +142,13 @@ mod tests {
 
     #[test]
     fn non_json_body_is_carried_as_base64() {
-        let ev = CloudEvent::from_body("x".into(), "form", "form.post".into(), Some("application/x-www-form-urlencoded"), b"a=1&b=2");
+        let ev = CloudEvent::from_body(
+            "x".into(),
+            "form",
+            "form.post".into(),
+            Some("application/x-www-form-urlencoded"),
+            b"a=1&b=2",
+        );
         assert_eq!(ev.data, None);
         assert_eq!(ev.data_base64.as_deref(), Some("YT0xJmI9Mg=="));
         let (h, _, v) = ev.to_binary();

@@ -6,7 +6,9 @@ pub mod envelope;
 pub mod error;
 pub mod retry;
 pub mod signing;
+pub mod topics;
+pub mod trace;
 
-pub use dead_letter::{Attempt, AttemptOutcome, Decision, DeadLetter, GiveUpReason, RetryEnvelope};
+pub use dead_letter::{Attempt, AttemptOutcome, DeadLetter, Decision, GiveUpReason, RetryEnvelope};
 pub use envelope::CloudEvent;
 pub use error::CoreError;

@@ -34,7 +34,10 @@ impl Default for RetryPolicy {
 /// How an attempt failed, as far as the policy cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    Status { status: u16, retry_after: Option<Duration> },
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
     Timeout,
     /// DNS, connect and TLS errors: the target may come back.
     Connect,

@@ -65,13 +65,7 @@ pub fn sign_standard_webhooks(
 }
 
 /// True when any `v1,` entry of a space-separated `webhook-signature` header matches, in constant time.
-pub fn standard_webhooks_matches(
-    key: &[u8],
-    id: &str,
-    timestamp: i64,
-    body: &[u8],
-    header: &str,
-) -> bool {
+pub fn standard_webhooks_matches(key: &[u8], id: &str, timestamp: i64, body: &[u8], header: &str) -> bool {
     let expected = standard_webhooks_signature(key, id, timestamp, body);
     header
         .split_whitespace()

@@ -29,27 +29,17 @@ pub(crate) fn compile(program: Program, code: &str) -> Result<Compiled, MappingE
     fn shorten<'s>(def: Def<&'static str>) -> Def<&'s str> {
         def
     }
-    let defs = jaq_core::defs()
-        .chain(jaq_std::defs())
-        .chain(jaq_json::defs())
-        .map(shorten);
-    let funs: Vec<Fun<Data>> = jaq_core::funs()
-        .chain(jaq_std::funs())
-        .chain(jaq_json::funs())
-        .collect();
+    let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()).map(shorten);
+    let funs: Vec<Fun<Data>> = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs()).collect();
 
     // Module loading (`import`/`include`) is left at the loader's default,
     // which refuses to read files: mappings come from config and must be
     // self-contained.
     let arena = Arena::default();
-    let modules = Loader::new(defs)
-        .load(&arena, File { code, path: () })
-        .map_err(|errs| load_error(program, code, errs))?;
+    let modules =
+        Loader::new(defs).load(&arena, File { code, path: () }).map_err(|errs| load_error(program, code, errs))?;
 
-    Compiler::default()
-        .with_funs(funs)
-        .compile(modules)
-        .map_err(|errs| compile_error(program, code, errs))
+    Compiler::default().with_funs(funs).compile(modules).map_err(|errs| compile_error(program, code, errs))
 }
 
 /// One located error: the slice jaq pointed at and what to say about it.
@@ -60,10 +50,7 @@ fn load_error(program: Program, code: &str, errs: load::Errors<&str, ()>) -> Map
     for (_file, err) in errs {
         match err {
             load::Error::Io(errs) => {
-                found.extend(
-                    errs.into_iter()
-                        .map(|(path, e)| (path, format!("{e} ({path})"))),
-                );
+                found.extend(errs.into_iter().map(|(path, e)| (path, format!("{e} ({path})"))));
             }
             load::Error::Lex(errs) => found.extend(errs.into_iter().map(|e| lex_message(code, e))),
             load::Error::Parse(errs) => found.extend(errs.into_iter().map(parse_message)),
@@ -73,16 +60,13 @@ fn load_error(program: Program, code: &str, errs: load::Errors<&str, ()>) -> Map
 }
 
 fn compile_error(program: Program, code: &str, errs: compile::Errors<&str, ()>) -> MappingError {
-    let found = errs
-        .into_iter()
-        .flat_map(|(_file, errs)| errs)
-        .map(|(name, undefined)| {
-            let message = match undefined {
-                compile::Undefined::Filter(arity) => format!("undefined filter `{name}/{arity}`"),
-                other => format!("undefined {} `{name}`", other.as_str()),
-            };
-            (name, message)
-        });
+    let found = errs.into_iter().flat_map(|(_file, errs)| errs).map(|(name, undefined)| {
+        let message = match undefined {
+            compile::Undefined::Filter(arity) => format!("undefined filter `{name}/{arity}`"),
+            other => format!("undefined {} `{name}`", other.as_str()),
+        };
+        (name, message)
+    });
     located(program, code, found.collect())
 }
 
@@ -99,9 +83,7 @@ fn lex_message<'s>(code: &'s str, (expect, rest): load::lex::Error<&'s str>) -> 
         && let Some(offset) = offset_of(code, open)
     {
         let (line, column) = line_col(code, offset);
-        message.push_str(&format!(
-            " (unclosed `{open}` at line {line}, column {column})"
-        ));
+        message.push_str(&format!(" (unclosed `{open}` at line {line}, column {column})"));
     }
     (rest, message)
 }
@@ -109,15 +91,8 @@ fn lex_message<'s>(code: &'s str, (expect, rest): load::lex::Error<&'s str>) -> 
 /// Parse errors carry the token found instead of the expected one; it is the
 /// empty slice at the end of the program when input ran out.
 fn parse_message<'s>((expect, found): load::parse::Error<&'s str>) -> Located<'s> {
-    let quoted = if found.is_empty() {
-        "end of input".to_owned()
-    } else {
-        format!("`{}`", abbreviate(found))
-    };
-    (
-        found,
-        format!("expected {}, found {quoted}", expect.as_str()),
-    )
+    let quoted = if found.is_empty() { "end of input".to_owned() } else { format!("`{}`", abbreviate(found)) };
+    (found, format!("expected {}, found {quoted}", expect.as_str()))
 }
 
 /// A "token" can be a whole bracketed block or string; keep messages short.
@@ -134,22 +109,14 @@ fn abbreviate(token: &str) -> String {
 /// Build the public error from the first located error, mentioning the rest.
 fn located(program: Program, code: &str, found: Vec<Located<'_>>) -> MappingError {
     let more = found.len().saturating_sub(1);
-    let (at, mut message) = found
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| (code, "unknown error".to_owned()));
+    let (at, mut message) = found.into_iter().next().unwrap_or_else(|| (code, "unknown error".to_owned()));
     if more > 0 {
         message.push_str(&format!(" (and {more} more error(s))"));
     }
     // A slice that is not inside `code` (e.g. from the standard library,
     // which should never fail) is reported at the start of the program.
     let (line, column) = offset_of(code, at).map_or((1, 1), |o| line_col(code, o));
-    MappingError::Compile {
-        program,
-        line,
-        column,
-        message,
-    }
+    MappingError::Compile { program, line, column, message }
 }
 
 /// Byte offset of `part` inside `whole`, if `part` really is a sub-slice.

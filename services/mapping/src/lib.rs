@@ -120,12 +120,8 @@ impl Mapping {
     /// errors and undefined filters/variables.
     pub fn compile(filter: Option<&str>, transform: Option<&str>) -> Result<Mapping, MappingError> {
         Ok(Mapping {
-            filter: filter
-                .map(|code| compile::compile(Program::Filter, code))
-                .transpose()?,
-            transform: transform
-                .map(|code| compile::compile(Program::Transform, code))
-                .transpose()?,
+            filter: filter.map(|code| compile::compile(Program::Filter, code)).transpose()?,
+            transform: transform.map(|code| compile::compile(Program::Transform, code)).transpose()?,
         })
     }
 
@@ -141,11 +137,7 @@ impl Mapping {
         }
         let input = run::from_json(event).map_err(|e| MappingError::Runtime {
             // Cannot happen for a serde_json::Value, but never panic in the worker.
-            program: if self.filter.is_some() {
-                Program::Filter
-            } else {
-                Program::Transform
-            },
+            program: if self.filter.is_some() { Program::Filter } else { Program::Transform },
             message: format!("cannot convert event to a jq value: {e}"),
         })?;
         if let Some(filter) = &self.filter {

@@ -127,10 +127,6 @@ fn decimal(digits: &str) -> Value {
 }
 
 fn float(f: f64) -> Value {
-    let f = if f.is_infinite() {
-        f64::MAX.copysign(f)
-    } else {
-        f
-    };
+    let f = if f.is_infinite() { f64::MAX.copysign(f) } else { f };
     Number::from_f64(f).map_or(Value::Null, Value::Number)
 }

@@ -49,10 +49,7 @@ impl EmbeddedBroker {
 impl Publisher for EmbeddedBroker {
     async fn publish(&self, topic: &str, record: Record) -> Result<(i32, i64), BrokerError> {
         let (reply, done) = oneshot::channel();
-        self.inner
-            .appends
-            .send(Append { topic: topic.to_owned(), record, reply })
-            .map_err(|_| BrokerError::Closed)?;
+        self.inner.appends.send(Append { topic: topic.to_owned(), record, reply }).map_err(|_| BrokerError::Closed)?;
         let offset = done.await.map_err(|_| BrokerError::Closed)??;
         Ok((0, offset))
     }

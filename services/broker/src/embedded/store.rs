@@ -40,7 +40,8 @@ pub(super) fn append(tx: &rusqlite::Transaction<'_>, topic: &str, r: &Record) ->
         .query_row("SELECT next_offset FROM topics WHERE topic = ?1", [topic], |row| row.get(0))
         .optional()?
         .unwrap_or(0);
-    let headers = postcard::to_allocvec(&r.headers).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let headers =
+        postcard::to_allocvec(&r.headers).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.execute(
         "INSERT INTO records (topic, offset, key, headers, payload, timestamp_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![topic, next, r.key, headers, r.payload, r.timestamp_ms],

@@ -1,4 +1,5 @@
 //! A group member with manual commits: offsets advance only when the worker says so.
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,7 +12,7 @@ use super::kafka_err;
 use crate::{BrokerError, Consumer, Position, Received, Record};
 
 pub struct KafkaConsumer {
-    inner: StreamConsumer,
+    inner: Arc<StreamConsumer>,
 }
 
 impl KafkaConsumer {
@@ -31,7 +32,7 @@ impl KafkaConsumer {
             .map_err(kafka_err)?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         inner.subscribe(&names).map_err(kafka_err)?;
-        Ok(Self { inner })
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     fn one(topic: &str, partition: i32) -> TopicPartitionList {
@@ -70,7 +71,13 @@ impl Consumer for KafkaConsumer {
         for p in positions {
             tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.offset)).map_err(kafka_err)?;
         }
-        self.inner.commit(&tpl, CommitMode::Async).map_err(kafka_err)
+        // Synchronous, so a commit is known to have landed (or failed) before the caller moves on;
+        // run off the async threads because it waits for the group coordinator.
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.commit(&tpl, CommitMode::Sync))
+            .await
+            .map_err(|e| BrokerError::Kafka(e.to_string()))?
+            .map_err(kafka_err)
     }
 
     fn pause(&mut self, topic: &str, partition: i32) -> Result<(), BrokerError> {

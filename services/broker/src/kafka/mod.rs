@@ -79,7 +79,8 @@ impl Publisher for KafkaBroker {
             fr = fr.key(k);
         }
         // message.timeout.ms bounds the wait: the future resolves with MessageTimedOut, never hangs.
-        let delivery = self.producer.send(fr, Timeout::After(Duration::from_millis(self.config.produce_timeout_ms))).await;
+        let delivery =
+            self.producer.send(fr, Timeout::After(Duration::from_millis(self.config.produce_timeout_ms))).await;
         match delivery {
             Ok(d) => Ok((d.partition, d.offset)),
             Err((e, _)) => Err(kafka_err(e)),

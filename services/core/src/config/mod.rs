@@ -1,7 +1,7 @@
 //! The configuration file: one TOML file, overridable by `HOOKBUS_SECTION__KEY` environment variables,
 //! unknown keys rejected. `Config::load` returns every problem at once, each with its key.
-mod sections;
 mod secret;
+mod sections;
 mod source;
 mod subscription;
 mod validate;
@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 pub use secret::{Secret, SecretRef};
 pub use sections::{
-    BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat,
-    ServerConfig, TelemetryConfig,
+    BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, ServerConfig,
+    TelemetryConfig,
 };
 pub use source::{HmacAlgorithm, HmacParams, SchemeKind, SigEncoding, SourceConfig};
 pub use subscription::{RetryConfig, SubscriptionConfig};
@@ -79,11 +79,7 @@ impl Config {
                 .collect(),
         })?;
         let issues = validate::validate(&config);
-        if issues.is_empty() {
-            Ok(config)
-        } else {
-            Err(CoreError::Config { file: file.to_owned(), issues })
-        }
+        if issues.is_empty() { Ok(config) } else { Err(CoreError::Config { file: file.to_owned(), issues }) }
     }
 
     /// The topic a source produces to: its `topic`, or its name.

@@ -70,7 +70,9 @@ impl Default for RetryConfig {
 impl RetryConfig {
     /// The policy, or a message naming the first unparsable duration.
     pub fn policy(&self) -> Result<RetryPolicy, String> {
-        let parse = |s: &str| humantime::parse_duration(s).map_err(|e| format!("`{s}`: {e} (use e.g. \"500ms\", \"5s\", \"2h\")"));
+        let parse = |s: &str| {
+            humantime::parse_duration(s).map_err(|e| format!("`{s}`: {e} (use e.g. \"500ms\", \"5s\", \"2h\")"))
+        };
         let schedule = self.schedule.iter().map(|s| parse(s)).collect::<Result<Vec<Duration>, _>>()?;
         Ok(RetryPolicy {
             schedule,

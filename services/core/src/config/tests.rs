@@ -62,14 +62,17 @@ fn semantic_problems_are_all_reported() {
         .replace("\"100ms\"", "\"soon\"")
         .replace("secrets = [{ value = \"s3cret\" }]", "secrets = [{ value = \"a\", env = \"B\" }]");
     let keys: Vec<String> = issues(&text).into_iter().map(|i| i.key).collect();
-    for want in ["sources.github.secrets[0]", "subscriptions.crm.topic", "subscriptions.crm.target", "subscriptions.crm.retry"] {
+    for want in
+        ["sources.github.secrets[0]", "subscriptions.crm.topic", "subscriptions.crm.target", "subscriptions.crm.retry"]
+    {
         assert!(keys.iter().any(|k| k == want), "missing {want} in {keys:?}");
     }
 }
 
 #[test]
 fn hmac_scheme_requires_params() {
-    let text = GOOD.replace("hmac = { header = \"X-Acme-Signature\", encoding = \"base64\", prefix = \"sha256=\" }", "");
+    let text =
+        GOOD.replace("hmac = { header = \"X-Acme-Signature\", encoding = \"base64\", prefix = \"sha256=\" }", "");
     assert!(issues(&text).iter().any(|i| i.key == "sources.acme.hmac"));
 }
 

@@ -44,10 +44,9 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
             }
         }
         match (s.scheme, &s.hmac) {
-            (SchemeKind::Hmac, None) => issue(
-                format!("{key}.hmac"),
-                "scheme \"hmac\" needs [sources.NAME.hmac] with at least `header`".into(),
-            ),
+            (SchemeKind::Hmac, None) => {
+                issue(format!("{key}.hmac"), "scheme \"hmac\" needs [sources.NAME.hmac] with at least `header`".into())
+            }
             (k, Some(_)) if k != SchemeKind::Hmac => {
                 issue(format!("{key}.hmac"), "only allowed with scheme = \"hmac\"".into())
             }
@@ -56,7 +55,10 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
         if let Some(p) = &s.partition_key
             && !p.starts_with('/')
         {
-            issue(format!("{key}.partition_key"), format!("`{p}` is not a JSON pointer; write e.g. \"/repository/full_name\""));
+            issue(
+                format!("{key}.partition_key"),
+                format!("`{p}` is not a JSON pointer; write e.g. \"/repository/full_name\""),
+            );
         }
     }
 
@@ -67,7 +69,10 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
             issue(key.clone(), format!("subscription name: {NAME_RULE}"));
         }
         if !topics.contains(&s.topic.as_str()) {
-            issue(format!("{key}.topic"), format!("no source produces `{}`; topics are: {}", s.topic, topics.join(", ")));
+            issue(
+                format!("{key}.topic"),
+                format!("no source produces `{}`; topics are: {}", s.topic, topics.join(", ")),
+            );
         }
         match url::Url::parse(&s.target) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
@@ -86,7 +91,10 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
         if s.timeout_ms == 0 || s.timeout_ms >= c.broker.kafka.session_timeout_ms {
             issue(
                 format!("{key}.timeout_ms"),
-                format!("must be between 1 and broker.kafka.session_timeout_ms ({})", c.broker.kafka.session_timeout_ms),
+                format!(
+                    "must be between 1 and broker.kafka.session_timeout_ms ({})",
+                    c.broker.kafka.session_timeout_ms
+                ),
             );
         }
         match s.retry.policy() {

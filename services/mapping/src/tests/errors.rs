@@ -7,12 +7,7 @@ use serde_json::json;
 /// Unwrap a compile error into (program, line, column, message).
 fn compile_err(filter: Option<&str>, transform: Option<&str>) -> (Program, usize, usize, String) {
     match Mapping::compile(filter, transform) {
-        Err(MappingError::Compile {
-            program,
-            line,
-            column,
-            message,
-        }) => (program, line, column, message),
+        Err(MappingError::Compile { program, line, column, message }) => (program, line, column, message),
         other => panic!("expected a compile error, got {other:?}"),
     }
 }
@@ -51,10 +46,7 @@ fn unclosed_delimiter_reports_end_and_opening() {
     let (_, line, column, message) = compile_err(None, Some("[1,\n 2"));
     assert_eq!((line, column), (2, 3));
     assert!(message.contains("closing bracket"), "{message}");
-    assert!(
-        message.contains("unclosed `[` at line 1, column 1"),
-        "{message}"
-    );
+    assert!(message.contains("unclosed `[` at line 1, column 1"), "{message}");
 }
 
 #[test]
@@ -79,10 +71,7 @@ fn module_loading_and_inputs_are_not_available() {
 fn compile_error_display_and_code() {
     let err = Mapping::compile(None, Some("{a: }")).unwrap_err();
     assert_eq!(err.code(), "mapping_compile_error");
-    assert_eq!(
-        err.to_string(),
-        "transform does not compile: line 1, column 5: expected term, found `}`"
-    );
+    assert_eq!(err.to_string(), "transform does not compile: line 1, column 5: expected term, found `}`");
 }
 
 #[test]
@@ -90,10 +79,7 @@ fn runtime_error_from_error_builtin() {
     let err = apply(None, Some(r#"error("no email on " + .id)"#), &push_event()).unwrap_err();
     assert_eq!(
         err,
-        MappingError::Runtime {
-            program: Program::Transform,
-            message: "no email on 01J9Z7X3V2W8Q4M6N5P0R1S2T3".into(),
-        }
+        MappingError::Runtime { program: Program::Transform, message: "no email on 01J9Z7X3V2W8Q4M6N5P0R1S2T3".into() }
     );
     assert_eq!(err.code(), "mapping_runtime_error");
     assert!(err.to_string().starts_with("transform failed: no email on"));
@@ -113,11 +99,7 @@ fn runtime_error_from_indexing_a_number() {
 
 #[test]
 fn try_catch_recovers_runtime_errors() {
-    let out = apply(
-        None,
-        Some(r#"try error("x") catch ("caught " + .)"#),
-        &push_event(),
-    );
+    let out = apply(None, Some(r#"try error("x") catch ("caught " + .)"#), &push_event());
     assert_eq!(out.unwrap(), Some(json!("caught x")));
 }
 
@@ -136,9 +118,6 @@ fn non_string_object_keys_cannot_be_delivered() {
     let err = apply(None, Some("{(1): 2}"), &push_event()).unwrap_err();
     assert_eq!(
         err,
-        MappingError::Runtime {
-            program: Program::Transform,
-            message: "object keys must be strings, got 1".into(),
-        }
+        MappingError::Runtime { program: Program::Transform, message: "object keys must be strings, got 1".into() }
     );
 }

@@ -35,54 +35,31 @@ fn multi_line_transform_with_definitions() {
           }
     "#;
     let out = apply(None, Some(program), &push_event()).unwrap().unwrap();
-    assert_eq!(
-        out,
-        json!({"email": "ada.lovelace@example.com", "branch": "main", "tags": ["9fceb02", "0123456"]})
-    );
+    assert_eq!(out, json!({"email": "ada.lovelace@example.com", "branch": "main", "tags": ["9fceb02", "0123456"]}));
 }
 
 #[test]
 fn no_programs_delivers_the_envelope() {
-    assert_eq!(
-        apply(None, None, &push_event()).unwrap(),
-        Some(push_event())
-    );
+    assert_eq!(apply(None, None, &push_event()).unwrap(), Some(push_event()));
 }
 
 #[test]
 fn filter_only_delivers_the_envelope_unchanged() {
-    assert_eq!(
-        apply(Some("true"), None, &push_event()).unwrap(),
-        Some(push_event())
-    );
+    assert_eq!(apply(Some("true"), None, &push_event()).unwrap(), Some(push_event()));
 }
 
 #[test]
 fn filter_keeps_on_truthy_first_output() {
     // Any value other than false/null is truthy, including 0, "" and [].
     for program in ["true", "0", r#""""#, "[]", "{}", ".data", "true, false"] {
-        assert!(
-            apply(Some(program), None, &push_event()).unwrap().is_some(),
-            "{program} should keep"
-        );
+        assert!(apply(Some(program), None, &push_event()).unwrap().is_some(), "{program} should keep");
     }
 }
 
 #[test]
 fn filter_drops_on_false_null_or_no_output() {
-    for program in [
-        "false",
-        "null",
-        "empty",
-        ".missing",
-        "false, true",
-        "select(false)",
-    ] {
-        assert_eq!(
-            apply(Some(program), None, &push_event()).unwrap(),
-            None,
-            "{program} should drop"
-        );
+    for program in ["false", "null", "empty", ".missing", "false, true", "select(false)"] {
+        assert_eq!(apply(Some(program), None, &push_event()).unwrap(), None, "{program} should drop");
     }
 }
 
@@ -98,11 +75,7 @@ fn filter_on_event_type() {
 #[test]
 fn filtered_out_events_skip_the_transform() {
     // The transform would fail at runtime; it must not even run.
-    let out = apply(
-        Some("false"),
-        Some(r#"error("unreachable")"#),
-        &push_event(),
-    );
+    let out = apply(Some("false"), Some(r#"error("unreachable")"#), &push_event());
     assert_eq!(out.unwrap(), None);
 }
 
@@ -124,24 +97,12 @@ fn transform_with_many_outputs_is_a_cardinality_error() {
 #[test]
 fn runaway_generator_terminates_where_outputs_are_bounded() {
     // The filter only reads the first output.
-    assert!(
-        apply(Some("repeat(1)"), None, &push_event())
-            .unwrap()
-            .is_some()
-    );
+    assert!(apply(Some("repeat(1)"), None, &push_event()).unwrap().is_some());
     // The transform counts up to the cap, then reports.
     let err = apply(None, Some("repeat(1)"), &push_event()).unwrap_err();
-    assert_eq!(
-        err,
-        MappingError::Cardinality {
-            outputs: CARDINALITY_COUNT_LIMIT
-        }
-    );
+    assert_eq!(err, MappingError::Cardinality { outputs: CARDINALITY_COUNT_LIMIT });
     // `first` makes a generator usable as a transform.
-    assert_eq!(
-        apply(None, Some("first(repeat(7))"), &push_event()).unwrap(),
-        Some(json!(7))
-    );
+    assert_eq!(apply(None, Some("first(repeat(7))"), &push_event()).unwrap(), Some(json!(7)));
 }
 
 #[test]
@@ -168,9 +129,6 @@ fn shared_mapping_across_threads() {
 #[test]
 fn debug_does_not_dump_programs() {
     let mapping = Mapping::compile(Some("true"), None).unwrap();
-    assert_eq!(
-        format!("{mapping:?}"),
-        "Mapping { filter: true, transform: false }"
-    );
+    assert_eq!(format!("{mapping:?}"), "Mapping { filter: true, transform: false }");
     assert!(mapping.has_filter() && !mapping.has_transform());
 }

@@ -30,14 +30,8 @@ fn push_event() -> Value {
 
 /// Compile and apply in one go; panics on compile errors (tests of those
 /// call `Mapping::compile` directly).
-fn apply(
-    filter: Option<&str>,
-    transform: Option<&str>,
-    event: &Value,
-) -> Result<Option<Value>, MappingError> {
-    Mapping::compile(filter, transform)
-        .expect("program compiles")
-        .apply(event)
+fn apply(filter: Option<&str>, transform: Option<&str>, event: &Value) -> Result<Option<Value>, MappingError> {
+    Mapping::compile(filter, transform).expect("program compiles").apply(event)
 }
 
 /// Run a transform on `input` and return its single output.

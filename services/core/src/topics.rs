@@ -1,0 +1,43 @@
+//! Names of the topics and consumer groups hookbus owns, derived from the topic prefix and the
+//! subscription name, so the worker, the CLI and operators agree on them.
+
+/// Consumer group of a subscription; also consumes its retry tiers.
+pub fn group(prefix: &str, subscription: &str) -> String {
+    format!("{prefix}.{subscription}")
+}
+
+/// Retry tier `n` of a subscription: records waiting for attempt `n + 1`. Tier 0 is immediate
+/// (redriven events); tier `n >= 1` holds events whose next delay is `schedule[n]`, so each tier's
+/// records become due in roughly the order they were written.
+pub fn retry_tier(prefix: &str, subscription: &str, n: usize) -> String {
+    format!("{prefix}.{subscription}.retry.{n}")
+}
+
+/// Dead letters of a subscription.
+pub fn dead_letter(prefix: &str, subscription: &str) -> String {
+    format!("{prefix}.{subscription}.dlq")
+}
+
+/// Group whose committed offset marks how far the dead letters were redriven.
+pub fn redrive_group(prefix: &str, subscription: &str) -> String {
+    format!("{prefix}.{subscription}.dlq-redrive")
+}
+
+/// Tier index when `topic` is one of `subscription`'s retry tiers.
+pub fn tier_of(prefix: &str, subscription: &str, topic: &str) -> Option<usize> {
+    topic.strip_prefix(&format!("{prefix}.{subscription}.retry."))?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        assert_eq!(retry_tier("hookbus", "crm", 3), "hookbus.crm.retry.3");
+        assert_eq!(tier_of("hookbus", "crm", "hookbus.crm.retry.3"), Some(3));
+        assert_eq!(tier_of("hookbus", "crm", "hookbus.crm2.retry.3"), None);
+        assert_eq!(tier_of("hookbus", "crm", "github"), None);
+        assert_eq!(dead_letter("hookbus", "crm"), "hookbus.crm.dlq");
+    }
+}

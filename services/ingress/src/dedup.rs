@@ -1,0 +1,144 @@
+//! Dedup by provider delivery id. A key is first claimed as "pending" for a short time, and marked
+//! "done" for the full window only after the event is durable; a failed publish releases it. So a
+//! provider's retry after a failure is accepted, and a crash between claim and publish costs at most
+//! the pending TTL of 503s, never the event.
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use redis::AsyncCommands;
+
+use crate::IngressError;
+
+/// How long a claim blocks duplicates while its publish is in progress.
+const PENDING_TTL: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// First time seen: publish, then `confirm` (or `release` on failure).
+    New,
+    /// Already accepted within the window.
+    Done,
+    /// Another request with this id is publishing right now.
+    InFlight,
+}
+
+#[async_trait]
+pub trait Dedup: Send + Sync {
+    async fn claim(&self, key: &str) -> Result<Claim, IngressError>;
+    async fn confirm(&self, key: &str) -> Result<(), IngressError>;
+    async fn release(&self, key: &str);
+}
+
+/// Per-process dedup; forgotten on restart.
+pub struct MemoryDedup {
+    window: Duration,
+    entries: Mutex<Entries>,
+}
+
+/// key -> (done, expires at), and claims since the last sweep of expired keys.
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, (bool, Instant)>,
+    claims: u32,
+}
+
+/// Expired keys are swept once per this many claims, bounding memory to one window of traffic.
+const SWEEP_EVERY: u32 = 4096;
+
+impl MemoryDedup {
+    pub fn new(window: Duration) -> Self {
+        Self { window, entries: Mutex::new(Entries::default()) }
+    }
+}
+
+#[async_trait]
+impl Dedup for MemoryDedup {
+    async fn claim(&self, key: &str) -> Result<Claim, IngressError> {
+        let now = Instant::now();
+        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        e.claims += 1;
+        if e.claims >= SWEEP_EVERY {
+            e.claims = 0;
+            e.map.retain(|_, (_, exp)| *exp > now);
+        }
+        match e.map.get(key) {
+            Some((done, exp)) if *exp > now => Ok(if *done { Claim::Done } else { Claim::InFlight }),
+            _ => {
+                e.map.insert(key.to_owned(), (false, now + PENDING_TTL));
+                Ok(Claim::New)
+            }
+        }
+    }
+
+    async fn confirm(&self, key: &str) -> Result<(), IngressError> {
+        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        e.map.insert(key.to_owned(), (true, Instant::now() + self.window));
+        Ok(())
+    }
+
+    async fn release(&self, key: &str) {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).map.remove(key);
+    }
+}
+
+/// Shared dedup across ingress replicas: `SET key pending NX EX`, then `SET key done EX window`.
+pub struct RedisDedup {
+    conn: redis::aio::ConnectionManager,
+    prefix: String,
+    window: Duration,
+}
+
+impl RedisDedup {
+    /// Connects (the manager reconnects by itself after Redis restarts).
+    pub async fn connect(url: &str, prefix: &str, window: Duration) -> Result<Self, IngressError> {
+        let client = redis::Client::open(url).map_err(|e| IngressError::Dedup(format!("{url}: {e}")))?;
+        let conn = redis::aio::ConnectionManager::new(client)
+            .await
+            .map_err(|e| IngressError::Dedup(format!("cannot connect to {url}: {e}")))?;
+        Ok(Self { conn, prefix: prefix.to_owned(), window })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}:{key}", self.prefix)
+    }
+}
+
+fn redis_err(e: redis::RedisError) -> IngressError {
+    IngressError::Dedup(e.to_string())
+}
+
+#[async_trait]
+impl Dedup for RedisDedup {
+    async fn claim(&self, key: &str) -> Result<Claim, IngressError> {
+        let mut c = self.conn.clone();
+        let k = self.key(key);
+        let opts = redis::SetOptions::default()
+            .conditional_set(redis::ExistenceCheck::NX)
+            .with_expiration(redis::SetExpiry::EX(PENDING_TTL.as_secs()));
+        let set: Option<String> = c.set_options(&k, "pending", opts).await.map_err(redis_err)?;
+        if set.is_some() {
+            return Ok(Claim::New);
+        }
+        let state: Option<String> = c.get(&k).await.map_err(redis_err)?;
+        Ok(match state.as_deref() {
+            Some("done") => Claim::Done,
+            Some(_) => Claim::InFlight,
+            // Expired between the two commands: the earlier holder is gone, so this one may go.
+            None => Claim::New,
+        })
+    }
+
+    async fn confirm(&self, key: &str) -> Result<(), IngressError> {
+        let mut c = self.conn.clone();
+        c.set_ex::<_, _, ()>(self.key(key), "done", self.window.as_secs()).await.map_err(redis_err)
+    }
+
+    async fn release(&self, key: &str) {
+        let mut c = self.conn.clone();
+        if let Err(e) = c.del::<_, ()>(self.key(key)).await {
+            tracing::warn!(error = %e, "could not release dedup claim; it expires by itself");
+        }
+    }
+}

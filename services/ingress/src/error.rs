@@ -1,0 +1,61 @@
+//! The ingress crate's one error type, rendered as `{"error":{"code","message"}}` with its status.
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::verify::VerifyError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngressError {
+    #[error("no source named `{0}` is configured; check the URL path /webhooks/{{source}}")]
+    UnknownSource(String),
+    #[error("{0}")]
+    Verify(#[from] VerifyError),
+    #[error("body is larger than the {limit} bytes this server accepts")]
+    TooLarge { limit: usize },
+    #[error("the broker did not acknowledge the event: {0}; nothing was stored, retry later")]
+    BrokerUnavailable(String),
+    #[error("this delivery id is being processed by another request; retry later")]
+    InFlight,
+    #[error("dedup store unavailable: {0}")]
+    Dedup(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl IngressError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::UnknownSource(_) => StatusCode::NOT_FOUND,
+            Self::Verify(VerifyError::Misconfigured(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Verify(_) => StatusCode::UNAUTHORIZED,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BrokerUnavailable(_) | Self::InFlight | Self::Dedup(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable snake_case code for clients and the `reason` label of the rejection metric.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownSource(_) => "unknown_source",
+            Self::Verify(v) => v.code(),
+            Self::TooLarge { .. } => "payload_too_large",
+            Self::BrokerUnavailable(_) => "broker_unavailable",
+            Self::InFlight => "delivery_in_flight",
+            Self::Dedup(_) => "dedup_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl IntoResponse for IngressError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        let mut resp = (self.status(), Json(body)).into_response();
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        resp
+    }
+}

@@ -1,0 +1,15 @@
+//! hookbus ingress: `POST /webhooks/{source}` verifies a provider's signature on the raw bytes,
+//! normalizes the webhook into a CloudEvent, drops duplicates by delivery id, and answers 202 only
+//! once the broker holds the event durably.
+pub mod dedup;
+mod error;
+mod metrics;
+mod normalize;
+pub mod ops;
+mod router;
+pub mod source;
+pub mod verify;
+
+pub use error::IngressError;
+pub use metrics::IngressMetrics;
+pub use router::{IngressState, router};

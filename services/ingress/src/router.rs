@@ -1,0 +1,129 @@
+//! `POST /webhooks/{source}`: verify on the raw bytes, normalize, dedup, produce durably, answer 202.
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use hookbus_broker::{Publisher, Record};
+use time::OffsetDateTime;
+use tracing::Instrument;
+
+use crate::IngressError;
+use crate::dedup::{Claim, Dedup};
+use crate::metrics::{IngressMetrics, RejectLabels, SourceLabel};
+use crate::normalize::normalize;
+use crate::source::Source;
+use crate::verify::Inbound;
+
+pub struct IngressState {
+    pub sources: HashMap<String, Source>,
+    pub publisher: Arc<dyn Publisher>,
+    pub dedup: Arc<dyn Dedup>,
+    pub metrics: IngressMetrics,
+    pub max_body_bytes: usize,
+}
+
+pub fn router(state: Arc<IngressState>) -> Router {
+    Router::new().route("/webhooks/{source}", post(receive)).with_state(state)
+}
+
+async fn receive(
+    State(st): State<Arc<IngressState>>,
+    Path(name): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let span = tracing::info_span!("ingress", source = %name, event_id = tracing::field::Empty);
+    let inbound_tp = headers.get("traceparent").and_then(|v| v.to_str().ok());
+    hookbus_core::trace::set_parent(&span, inbound_tp);
+    let result = accept(&st, &name, &uri, &headers, body).instrument(span).await;
+    match result {
+        Ok(resp) => resp,
+        Err(e) => {
+            let labels = RejectLabels { source: name, reason: e.code().to_owned() };
+            st.metrics.rejected.get_or_create(&labels).inc();
+            tracing::info!(code = e.code(), error = %e, "webhook rejected");
+            e.into_response()
+        }
+    }
+}
+
+async fn accept(
+    st: &IngressState,
+    name: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, IngressError> {
+    let source = st.sources.get(name).ok_or_else(|| IngressError::UnknownSource(name.to_owned()))?;
+    let limit = st.max_body_bytes;
+    // Refuse early on a declared length; otherwise stop reading at the limit.
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(IngressError::TooLarge { limit });
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| IngressError::TooLarge { limit })?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let url = uri.to_string();
+    let secrets: Vec<_> = source.secrets.iter().filter(|s| s.active_at(now)).cloned().collect();
+    source.scheme.verify(&Inbound { headers, body: &bytes, url: &url, now }, &secrets, source.tolerance_secs)?;
+
+    let (mut event, dedup_key) = normalize(source, headers, &bytes);
+    let span = tracing::Span::current();
+    span.record("event_id", event.id.as_str());
+    event.traceparent = hookbus_core::trace::traceparent(&span)
+        .or_else(|| headers.get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_owned));
+
+    let key = dedup_key.map(|k| format!("{name}:{k}"));
+    if let Some(k) = &key {
+        match st.dedup.claim(k).await {
+            Ok(Claim::New) => {}
+            Ok(Claim::Done) => {
+                st.metrics.duplicates.get_or_create(&SourceLabel { source: name.to_owned() }).inc();
+                return Ok(accepted(&event.id, true));
+            }
+            Ok(Claim::InFlight) => return Err(IngressError::InFlight),
+            // Fail open: a dedup outage may let a duplicate through (targets dedupe on the id),
+            // but refusing would make providers pile up retries.
+            Err(e) => tracing::warn!(error = %e, "dedup unavailable; accepting without dedup"),
+        }
+    }
+
+    let (headers_out, rkey, value) = event.to_binary();
+    let record = Record { key: Some(rkey), headers: headers_out, payload: value, timestamp_ms: now * 1000 };
+    let started = Instant::now();
+    let produced = st.publisher.publish(&source.topic, record).await;
+    st.metrics.produce_seconds.observe(started.elapsed().as_secs_f64());
+    match produced {
+        Ok(_) => {
+            if let Some(k) = &key
+                && let Err(e) = st.dedup.confirm(k).await
+            {
+                tracing::warn!(error = %e, "could not mark delivery id as seen");
+            }
+            st.metrics.accepted.get_or_create(&SourceLabel { source: name.to_owned() }).inc();
+            tracing::info!(event_type = %event.ty, topic = %source.topic, "accepted");
+            Ok(accepted(&event.id, false))
+        }
+        Err(e) => {
+            if let Some(k) = &key {
+                st.dedup.release(k).await;
+            }
+            Err(if e.is_transient() {
+                IngressError::BrokerUnavailable(e.to_string())
+            } else {
+                IngressError::Internal(e.to_string())
+            })
+        }
+    }
+}
+
+fn accepted(id: &str, duplicate: bool) -> Response {
+    (StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id, "duplicate": duplicate }))).into_response()
+}

@@ -1,0 +1,43 @@
+//! Sources ready to serve: scheme built, secrets read, topic and partition key resolved.
+use std::collections::HashMap;
+
+use hookbus_core::config::{Config, Secret};
+
+use crate::IngressError;
+use crate::verify::Scheme;
+
+pub struct Source {
+    pub name: String,
+    pub scheme: Scheme,
+    pub secrets: Vec<Secret>,
+    pub tolerance_secs: u64,
+    pub topic: String,
+    pub partition_key: Option<String>,
+}
+
+/// Every configured source by name. Fails on the first secret that cannot be read.
+pub fn load(config: &Config) -> Result<HashMap<String, Source>, IngressError> {
+    let mut out = HashMap::new();
+    for (name, s) in &config.sources {
+        let scheme = Scheme::from_config(s.scheme, s.hmac.as_ref())?;
+        let secrets = s
+            .secrets
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.resolve(&format!("sources.{name}.secrets[{i}]")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| IngressError::Internal(e.to_string()))?;
+        out.insert(
+            name.clone(),
+            Source {
+                name: name.clone(),
+                scheme,
+                secrets,
+                tolerance_secs: s.tolerance_secs,
+                topic: config.source_topic(name).to_owned(),
+                partition_key: s.partition_key.clone(),
+            },
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,145 @@
+//! One HTTP delivery attempt: sign, POST, classify the outcome. No retry logic here.
+use std::time::{Duration, Instant, SystemTime};
+
+use hookbus_core::retry::Failure;
+use hookbus_core::signing::standard_webhooks_signature;
+use hookbus_core::{Attempt, AttemptOutcome, CloudEvent, Decision};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use time::OffsetDateTime;
+
+use crate::Subscription;
+
+/// How much of a failed response body is kept on the attempt record.
+const SNIPPET: usize = 1024;
+
+/// The attempt record (decision filled in by the caller) and, when it failed, why.
+pub(crate) struct AttemptResult {
+    pub attempt: Attempt,
+    pub failure: Option<Failure>,
+}
+
+pub(crate) async fn attempt(
+    client: &reqwest::Client,
+    sub: &Subscription,
+    event: &CloudEvent,
+    body: Vec<u8>,
+    number: u32,
+    traceparent: Option<&str>,
+) -> AttemptResult {
+    let at = OffsetDateTime::now_utc();
+    let started = Instant::now();
+    let request = client
+        .post(&sub.config.target)
+        .timeout(sub.timeout)
+        .headers(headers(sub, event, &body, at.unix_timestamp(), traceparent))
+        .body(body);
+    let result = request.send().await;
+    let mut record = Attempt {
+        attempt: number,
+        at,
+        latency_ms: 0,
+        outcome: AttemptOutcome::Delivered,
+        decision: Decision::Delivered,
+        status: None,
+        error: None,
+        response_snippet: None,
+        retry_after_ms: None,
+    };
+    let failure = match result {
+        Ok(resp) => {
+            let status = resp.status();
+            record.status = Some(status.as_u16());
+            let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
+            record.retry_after_ms = retry_after.map(|d| d.as_millis() as u64);
+            // Read (a bounded part of) the body so the connection can be reused and the reason kept.
+            let text = resp.bytes().await.unwrap_or_default();
+            if status.is_success() {
+                None
+            } else {
+                record.outcome = AttemptOutcome::HttpError;
+                let cut = &text[..text.len().min(SNIPPET)];
+                record.response_snippet = Some(String::from_utf8_lossy(cut).into_owned());
+                Some(Failure::Status { status: status.as_u16(), retry_after })
+            }
+        }
+        Err(e) => {
+            let (outcome, failure) = if e.is_timeout() {
+                (AttemptOutcome::Timeout, Failure::Timeout)
+            } else if e.is_connect() {
+                (AttemptOutcome::ConnectError, Failure::Connect)
+            } else {
+                (AttemptOutcome::OtherError, Failure::Other)
+            };
+            record.outcome = outcome;
+            record.error = Some(error_chain(&e));
+            Some(failure)
+        }
+    };
+    record.latency_ms = started.elapsed().as_millis() as u64;
+    AttemptResult { attempt: record, failure }
+}
+
+fn headers(sub: &Subscription, event: &CloudEvent, body: &[u8], ts: i64, traceparent: Option<&str>) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in &sub.config.headers {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
+            h.insert(k, v);
+        }
+    }
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::try_from(value) {
+            h.insert(name, v);
+        }
+    };
+    // The event id is stable across retries, redrives and replays: targets dedupe on it.
+    put("webhook-id", &event.id);
+    put("idempotency-key", &event.id);
+    put("webhook-timestamp", &ts.to_string());
+    put("ce-type", &event.ty);
+    put("ce-source", &event.source);
+    if let Some(key) = &sub.signing_key {
+        put("webhook-signature", &standard_webhooks_signature(key, &event.id, ts, body));
+    }
+    if let Some(tp) = traceparent {
+        put("traceparent", tp);
+    }
+    h
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date.
+pub(crate) fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
+    let s = v.to_str().ok()?.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(s).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        assert_eq!(parse_retry_after(&HeaderValue::from_static("120")), Some(Duration::from_secs(120)));
+        let past = HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT");
+        assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
+        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(600));
+        let d = parse_retry_after(&HeaderValue::try_from(future).unwrap()).unwrap();
+        assert!((590..=600).contains(&d.as_secs()), "{d:?}");
+        assert_eq!(parse_retry_after(&HeaderValue::from_static("soon")), None);
+    }
+}

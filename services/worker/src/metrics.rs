@@ -1,0 +1,61 @@
+//! Prometheus metrics of the worker, registered into the process registry served at /metrics.
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::{Family, MetricConstructor};
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SubLabel {
+    pub subscription: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub subscription: String,
+    pub outcome: String,
+}
+
+#[derive(Clone)]
+pub struct LatencyBuckets;
+
+impl MetricConstructor<Histogram> for LatencyBuckets {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
+    }
+}
+
+#[derive(Clone)]
+pub struct WorkerMetrics {
+    /// Attempts by outcome: delivered, http_error, timeout, connect_error, other_error.
+    pub attempts: Family<OutcomeLabels, Counter>,
+    /// Events that left the pipeline, by how: delivered, retry_scheduled, dead_lettered, filtered.
+    pub events: Family<OutcomeLabels, Counter>,
+    pub in_flight: Family<SubLabel, Gauge>,
+    pub attempt_seconds: Family<SubLabel, Histogram, LatencyBuckets>,
+}
+
+impl WorkerMetrics {
+    pub fn register(registry: &mut Registry) -> Self {
+        let m = Self {
+            attempts: Family::default(),
+            events: Family::default(),
+            in_flight: Family::default(),
+            attempt_seconds: Family::new_with_constructor(LatencyBuckets),
+        };
+        registry.register("hookbus_delivery_attempts", "HTTP delivery attempts by outcome", m.attempts.clone());
+        registry.register("hookbus_worker_events", "Events finished by the worker, by result", m.events.clone());
+        registry.register("hookbus_worker_in_flight", "Deliveries in flight", m.in_flight.clone());
+        registry.register(
+            "hookbus_delivery_attempt_seconds",
+            "Latency of delivery attempts",
+            m.attempt_seconds.clone(),
+        );
+        m
+    }
+
+    pub(crate) fn event(&self, subscription: &str, outcome: &str) {
+        self.events.get_or_create(&OutcomeLabels { subscription: subscription.into(), outcome: outcome.into() }).inc();
+    }
+}

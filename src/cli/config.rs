@@ -1,0 +1,53 @@
+//! `hookbus config check FILE`.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use hookbus_core::CoreError;
+use hookbus_core::config::Config;
+
+#[derive(Subcommand)]
+pub enum ConfigCmd {
+    /// Validate a file: syntax, unknown keys, values, secrets, jq programs. Exit 1 when anything is wrong.
+    Check { file: PathBuf },
+}
+
+pub fn run(cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
+    let ConfigCmd::Check { file } = cmd;
+    let config = match Config::load(&file) {
+        Ok(c) => c,
+        Err(CoreError::Config { file, issues }) => {
+            eprintln!("{file}: {} problem(s)", issues.len());
+            for i in issues {
+                eprintln!("  {i}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // Beyond the file itself: secrets must be readable and jq programs must compile.
+    let mut problems = Vec::new();
+    if let Err(e) = hookbus_ingress::source::load(&config) {
+        problems.push(e.to_string());
+    }
+    for (name, sub) in &config.subscriptions {
+        if let Err(e) = hookbus_worker::Subscription::build(name, sub, &config.broker.topic_prefix) {
+            problems.push(e.to_string());
+        }
+    }
+    if !problems.is_empty() {
+        eprintln!("{}: {} problem(s)", file.display(), problems.len());
+        for p in problems {
+            eprintln!("  {p}");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    println!(
+        "{}: ok ({} sources, {} subscriptions, broker: {:?})",
+        file.display(),
+        config.sources.len(),
+        config.subscriptions.len(),
+        config.broker.backend
+    );
+    Ok(ExitCode::SUCCESS)
+}
