@@ -2,5 +2,7 @@
 //! and uses only part of it.
 #![allow(dead_code)]
 
+pub mod bus;
+pub mod receiver;
 pub mod schema;
 pub mod yaml;

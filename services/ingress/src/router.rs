@@ -77,8 +77,11 @@ async fn accept(
     let (mut event, dedup_key) = normalize(source, headers, &bytes);
     let span = tracing::Span::current();
     span.record("event_id", event.id.as_str());
+    // Without an OpenTelemetry layer the span has no context: keep the caller's, or start a trace,
+    // so every delivery can still be correlated with its webhook.
     event.traceparent = hookbus_core::trace::traceparent(&span)
-        .or_else(|| headers.get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_owned));
+        .or_else(|| headers.get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .or_else(|| Some(new_traceparent()));
 
     let key = dedup_key.map(|k| format!("{name}:{k}"));
     if let Some(k) = &key {
@@ -126,4 +129,11 @@ async fn accept(
 
 fn accepted(id: &str, duplicate: bool) -> Response {
     (StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id, "duplicate": duplicate }))).into_response()
+}
+
+/// A fresh sampled W3C traceparent.
+fn new_traceparent() -> String {
+    let trace = uuid::Uuid::new_v4().simple().to_string();
+    let span = &uuid::Uuid::new_v4().simple().to_string()[..16];
+    format!("00-{trace}-{span}-01")
 }

@@ -31,7 +31,7 @@ pub(crate) async fn attempt(
     let request = client
         .post(&sub.config.target)
         .timeout(sub.timeout)
-        .headers(headers(sub, event, &body, at.unix_timestamp(), traceparent))
+        .headers(headers(sub, event, &body, at.unix_timestamp(), number, traceparent))
         .body(body);
     let result = request.send().await;
     let mut record = Attempt {
@@ -79,7 +79,14 @@ pub(crate) async fn attempt(
     AttemptResult { attempt: record, failure }
 }
 
-fn headers(sub: &Subscription, event: &CloudEvent, body: &[u8], ts: i64, traceparent: Option<&str>) -> HeaderMap {
+fn headers(
+    sub: &Subscription,
+    event: &CloudEvent,
+    body: &[u8],
+    ts: i64,
+    number: u32,
+    traceparent: Option<&str>,
+) -> HeaderMap {
     let mut h = HeaderMap::new();
     for (k, v) in &sub.config.headers {
         if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
@@ -96,6 +103,8 @@ fn headers(sub: &Subscription, event: &CloudEvent, body: &[u8], ts: i64, tracepa
     put("webhook-id", &event.id);
     put("idempotency-key", &event.id);
     put("webhook-timestamp", &ts.to_string());
+    // 1 on the first try; lets a target tell retries from first deliveries.
+    put("hookbus-attempt", &number.to_string());
     put("ce-type", &event.ty);
     put("ce-source", &event.source);
     if let Some(key) = &sub.signing_key {

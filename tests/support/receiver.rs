@@ -1,0 +1,109 @@
+//! A local delivery target for end-to-end tests: records every request and answers from a script.
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+
+#[derive(Debug, Clone)]
+pub struct Req {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// What the receiver answered.
+    pub status: u16,
+}
+
+impl Req {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("delivered body is JSON")
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: Vec<Req>,
+    /// Next answers, in order; then `default`.
+    script: VecDeque<(u16, Duration)>,
+    default: Option<(u16, Duration)>,
+    /// Requests that reached the handler, answered or not yet.
+    arrived: usize,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Receiver {
+    pub async fn start() -> Self {
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new().fallback(handle).with_state(inner.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, inner }
+    }
+
+    /// Answers the next requests with these statuses, then the default (200 unless set).
+    pub fn script(&self, statuses: &[u16]) {
+        self.inner.lock().unwrap().script.extend(statuses.iter().map(|s| (*s, Duration::ZERO)));
+    }
+
+    pub fn set_default(&self, status: u16, delay: Duration) {
+        self.inner.lock().unwrap().default = Some((status, delay));
+    }
+
+    pub fn arrived(&self) -> usize {
+        self.inner.lock().unwrap().arrived
+    }
+
+    pub fn requests(&self) -> Vec<Req> {
+        self.inner.lock().unwrap().requests.clone()
+    }
+
+    /// Requests whose `webhook-id` is `id`.
+    pub fn for_event(&self, id: &str) -> Vec<Req> {
+        self.requests().into_iter().filter(|r| r.header("webhook-id") == id).collect()
+    }
+
+    /// Waits until `f` holds for the recorded requests, or panics after `timeout` naming `what`.
+    pub async fn wait_until(&self, what: &str, timeout: Duration, f: impl Fn(&[Req]) -> bool) -> Vec<Req> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let reqs = self.requests();
+            if f(&reqs) {
+                return reqs;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for {what}; got {} request(s): {:#?}",
+                reqs.len(),
+                reqs.iter()
+                    .map(|r| (&r.path, r.status, r.header("webhook-id"), r.header("hookbus-attempt")))
+                    .collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let (status, delay) = {
+        let mut i = inner.lock().unwrap();
+        i.arrived += 1;
+        i.script.pop_front().or(i.default).unwrap_or((200, Duration::ZERO))
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    inner.lock().unwrap().requests.push(Req { path: uri.path().to_owned(), headers, body, status });
+    StatusCode::from_u16(status).unwrap()
+}
