@@ -64,7 +64,7 @@ async fn take(c: &mut Box<dyn Consumer>, n: usize) -> Vec<Received> {
 async fn round_trip(b: Backend) {
     let t = topic("rt");
     publish_n(&b, &t, 5).await;
-    let mut c = b.broker.consumer("g", &[t.clone()]).unwrap();
+    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
     let got = take(&mut c, 5).await;
     for (i, r) in got.iter().enumerate() {
         assert_eq!(r.record, record(i), "record {i} changed on the way");
@@ -77,12 +77,12 @@ async fn round_trip(b: Backend) {
 async fn resumes_from_commit_and_redelivers_the_rest(b: Backend) {
     let t = topic("commit");
     publish_n(&b, &t, 6).await;
-    let mut c = b.broker.consumer("g", &[t.clone()]).unwrap();
+    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
     let got = take(&mut c, 6).await;
     let fourth = &got[3];
     c.commit(&[Position { topic: t.clone(), partition: fourth.partition, offset: fourth.offset }]).await.unwrap();
     drop(c);
-    let mut again = b.broker.consumer("g", &[t.clone()]).unwrap();
+    let mut again = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
     let rest = take(&mut again, 3).await;
     assert_eq!(rest.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), vec![record(3), record(4), record(5)]);
 }
@@ -91,7 +91,7 @@ async fn groups_are_independent(b: Backend) {
     let t = topic("groups");
     publish_n(&b, &t, 3).await;
     for g in ["a", "b"] {
-        let mut c = b.broker.consumer(g, &[t.clone()]).unwrap();
+        let mut c = b.broker.consumer(g, std::slice::from_ref(&t)).unwrap();
         assert_eq!(take(&mut c, 3).await.len(), 3, "group {g}");
     }
 }
@@ -100,7 +100,7 @@ async fn pause_holds_a_topic_back_until_resume(b: Backend) {
     let (paused, open) = (topic("paused"), topic("open"));
     publish_n(&b, &paused, 3).await;
     let mut c = b.broker.consumer("g", &[paused.clone(), open.clone()]).unwrap();
-    b.broker.publisher().ensure_topics(&[open.clone()]).await.unwrap();
+    b.broker.publisher().ensure_topics(std::slice::from_ref(&open)).await.unwrap();
     let first = take(&mut c, 1).await.remove(0);
     assert_eq!(first.record, record(0));
     c.pause(&paused, first.partition).unwrap();
@@ -114,7 +114,7 @@ async fn pause_holds_a_topic_back_until_resume(b: Backend) {
 
 async fn poll_times_out_on_an_empty_topic(b: Backend) {
     let t = topic("empty");
-    b.broker.publisher().ensure_topics(&[t.clone()]).await.unwrap();
+    b.broker.publisher().ensure_topics(std::slice::from_ref(&t)).await.unwrap();
     let mut c = b.broker.consumer("g", &[t]).unwrap();
     let started = std::time::Instant::now();
     assert!(c.poll(Duration::from_millis(300)).await.unwrap().is_none());

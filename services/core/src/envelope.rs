@@ -11,6 +11,17 @@ use crate::CoreError;
 pub const SPEC_VERSION: &str = "1.0";
 const JSON: &str = "application/json";
 
+/// Binary-mode form of an event: what a Kafka record carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinaryEvent {
+    /// `ce_*` attributes, `content-type`, and `traceparent`.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The partition key.
+    pub key: Vec<u8>,
+    /// The data: JSON bytes, or the raw body for non-JSON payloads.
+    pub value: Vec<u8>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CloudEvent {
     pub specversion: String,
@@ -62,8 +73,8 @@ impl CloudEvent {
         }
     }
 
-    /// Binary mode: (`ce_*` headers, key, value).
-    pub fn to_binary(&self) -> (Vec<(String, Vec<u8>)>, Vec<u8>, Vec<u8>) {
+    /// Binary mode: `ce_*` headers, key = partition key, value = data.
+    pub fn to_binary(&self) -> BinaryEvent {
         let time = self.time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         let mut headers: Vec<(String, Vec<u8>)> = vec![
             ("ce_specversion".into(), self.specversion.clone().into_bytes()),
@@ -87,7 +98,7 @@ impl CloudEvent {
             (None, Some(b)) => B64.decode(b).unwrap_or_default(),
             (None, None) => Vec::new(),
         };
-        (headers, self.partitionkey.clone().into_bytes(), value)
+        BinaryEvent { headers, key: self.partitionkey.clone().into_bytes(), value }
     }
 
     /// Inverse of [`to_binary`](Self::to_binary).
@@ -133,10 +144,10 @@ mod tests {
         let mut ev = CloudEvent::from_body("d-1".into(), "github", "github.push".into(), None, br#"{"a":[1,2]}"#);
         ev.traceparent = Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into());
         ev.partitionkey = "org/repo".into();
-        let (h, key, value) = ev.to_binary();
-        assert_eq!(key, b"org/repo");
-        assert_eq!(value, br#"{"a":[1,2]}"#);
-        let back = CloudEvent::from_binary(&h, &value).unwrap();
+        let b = ev.to_binary();
+        assert_eq!(b.key, b"org/repo");
+        assert_eq!(b.value, br#"{"a":[1,2]}"#);
+        let back = CloudEvent::from_binary(&b.headers, &b.value).unwrap();
         assert_eq!(back, ev);
     }
 
@@ -151,9 +162,9 @@ mod tests {
         );
         assert_eq!(ev.data, None);
         assert_eq!(ev.data_base64.as_deref(), Some("YT0xJmI9Mg=="));
-        let (h, _, v) = ev.to_binary();
-        assert_eq!(v, b"a=1&b=2");
-        assert_eq!(CloudEvent::from_binary(&h, &v).unwrap(), ev);
+        let b = ev.to_binary();
+        assert_eq!(b.value, b"a=1&b=2");
+        assert_eq!(CloudEvent::from_binary(&b.headers, &b.value).unwrap(), ev);
     }
 
     #[test]

@@ -10,5 +10,5 @@ pub mod topics;
 pub mod trace;
 
 pub use dead_letter::{Attempt, AttemptOutcome, DeadLetter, Decision, GiveUpReason, RetryEnvelope};
-pub use envelope::CloudEvent;
+pub use envelope::{BinaryEvent, CloudEvent};
 pub use error::CoreError;

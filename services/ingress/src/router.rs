@@ -98,8 +98,8 @@ async fn accept(
         }
     }
 
-    let (headers_out, rkey, value) = event.to_binary();
-    let record = Record { key: Some(rkey), headers: headers_out, payload: value, timestamp_ms: now * 1000 };
+    let bin = event.to_binary();
+    let record = Record { key: Some(bin.key), headers: bin.headers, payload: bin.value, timestamp_ms: now * 1000 };
     let started = Instant::now();
     let produced = st.publisher.publish(&source.topic, record).await;
     st.metrics.produce_seconds.observe(started.elapsed().as_secs_f64());
