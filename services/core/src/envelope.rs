@@ -10,6 +10,24 @@ use crate::CoreError;
 
 pub const SPEC_VERSION: &str = "1.0";
 const JSON: &str = "application/json";
+const OCTET_STREAM: &str = "application/octet-stream";
+
+/// `type/subtype` with optional parameters, as RFC 9110 allows (and schemas/cloudevent.json checks).
+fn is_media_type(ct: &str) -> bool {
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    let token = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c));
+    matches!(essence.split_once('/'), Some((a, b)) if token(a) && token(b))
+}
+
+fn is_json(ct: &str) -> bool {
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == JSON || essence.ends_with("+json")
+}
+
+/// A present `"data": null` is data (the JSON value null), not an absent attribute.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
 
 /// Binary-mode form of an event: what a Kafka record carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +52,7 @@ pub struct CloudEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     pub datacontenttype: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub data: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_base64: Option<String>,
@@ -50,12 +68,15 @@ impl CloudEvent {
     }
 
     /// Builds an envelope from a raw body: JSON bodies become `data`, anything else `data_base64`.
+    /// `datacontenttype` is JSON for JSON bodies; for others the sender's media type when it is a
+    /// well-formed non-JSON one, else `application/octet-stream` (a body that claims JSON but does
+    /// not parse must not be labelled JSON, or no consumer could decode it).
     pub fn from_body(id: String, source: &str, ty: String, content_type: Option<&str>, body: &[u8]) -> Self {
         let json = serde_json::from_slice::<Value>(body).ok();
         let datacontenttype = match (&json, content_type) {
             (Some(_), _) => JSON.to_owned(),
-            (None, Some(ct)) if !ct.is_empty() => ct.to_owned(),
-            (None, _) => "application/octet-stream".to_owned(),
+            (None, Some(ct)) if is_media_type(ct) && !is_json(ct) => ct.trim().to_owned(),
+            (None, _) => OCTET_STREAM.to_owned(),
         };
         let data_base64 = json.is_none().then(|| B64.encode(body));
         Self {
@@ -73,8 +94,9 @@ impl CloudEvent {
         }
     }
 
-    /// Binary mode: `ce_*` headers, key = partition key, value = data.
-    pub fn to_binary(&self) -> BinaryEvent {
+    /// Binary mode: `ce_*` headers, key = partition key, value = `body`, the exact bytes the
+    /// provider sent (never re-serialized: key order, whitespace and big numbers stay as they were).
+    pub fn to_binary(&self, body: &[u8]) -> BinaryEvent {
         let time = self.time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         let mut headers: Vec<(String, Vec<u8>)> = vec![
             ("ce_specversion".into(), self.specversion.clone().into_bytes()),
@@ -93,12 +115,7 @@ impl CloudEvent {
             headers.push(("ce_traceparent".into(), tp.clone().into_bytes()));
             headers.push(("traceparent".into(), tp.clone().into_bytes()));
         }
-        let value = match (&self.data, &self.data_base64) {
-            (Some(v), _) => serde_json::to_vec(v).unwrap_or_default(),
-            (None, Some(b)) => B64.decode(b).unwrap_or_default(),
-            (None, None) => Vec::new(),
-        };
-        BinaryEvent { headers, key: self.partitionkey.clone().into_bytes(), value }
+        BinaryEvent { headers, key: self.partitionkey.clone().into_bytes(), value: body.to_vec() }
     }
 
     /// Inverse of [`to_binary`](Self::to_binary).
@@ -144,7 +161,7 @@ mod tests {
         let mut ev = CloudEvent::from_body("d-1".into(), "github", "github.push".into(), None, br#"{"a":[1,2]}"#);
         ev.traceparent = Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into());
         ev.partitionkey = "org/repo".into();
-        let b = ev.to_binary();
+        let b = ev.to_binary(br#"{"a":[1,2]}"#);
         assert_eq!(b.key, b"org/repo");
         assert_eq!(b.value, br#"{"a":[1,2]}"#);
         let back = CloudEvent::from_binary(&b.headers, &b.value).unwrap();
@@ -162,9 +179,29 @@ mod tests {
         );
         assert_eq!(ev.data, None);
         assert_eq!(ev.data_base64.as_deref(), Some("YT0xJmI9Mg=="));
-        let b = ev.to_binary();
+        let b = ev.to_binary(b"a=1&b=2");
         assert_eq!(b.value, b"a=1&b=2");
         assert_eq!(CloudEvent::from_binary(&b.headers, &b.value).unwrap(), ev);
+    }
+
+    #[test]
+    fn non_json_claiming_json_is_labelled_as_bytes() {
+        for ct in [Some("application/json"), Some("text plain"), Some("json"), None] {
+            let ev = CloudEvent::from_body("x".into(), "s", "s.t".into(), ct, b"not json");
+            assert_eq!(ev.datacontenttype, "application/octet-stream", "{ct:?}");
+            let b = ev.to_binary(b"not json");
+            assert_eq!(CloudEvent::from_binary(&b.headers, &b.value).unwrap(), ev);
+        }
+        let ev = CloudEvent::from_body("x".into(), "s", "s.t".into(), Some("text/plain; charset=utf-8"), b"hi");
+        assert_eq!(ev.datacontenttype, "text/plain; charset=utf-8");
+    }
+
+    #[test]
+    fn json_null_data_survives_a_json_round_trip() {
+        let ev = CloudEvent::from_body("x".into(), "s", "s.t".into(), None, b"null");
+        assert_eq!(ev.data, Some(Value::Null));
+        let back: CloudEvent = serde_json::from_str(&serde_json::to_string(&ev).unwrap()).unwrap();
+        assert_eq!(back, ev);
     }
 
     #[test]

@@ -27,3 +27,28 @@ pub fn traceparent(span: &tracing::Span) -> Option<String> {
     TraceContextPropagator::new().inject_context(&cx, &mut carrier);
     carrier.remove("traceparent")
 }
+
+/// `traceparent` when it is a valid W3C trace context, normalized; `None` for anything else.
+pub fn valid(traceparent: &str) -> Option<String> {
+    let carrier = HashMap::from([("traceparent".to_owned(), traceparent.trim().to_owned())]);
+    let propagator = TraceContextPropagator::new();
+    let cx = propagator.extract(&carrier);
+    if !cx.span().span_context().is_valid() {
+        return None;
+    }
+    let mut out = HashMap::new();
+    propagator.inject_context(&cx, &mut out);
+    out.remove("traceparent")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_valid_contexts_pass() {
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(super::valid(tp).as_deref(), Some(tp));
+        for bad in ["garbage", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", ""] {
+            assert_eq!(super::valid(bad), None, "{bad}");
+        }
+    }
+}

@@ -13,6 +13,8 @@ pub enum IngressError {
     Verify(#[from] VerifyError),
     #[error("body is larger than the {limit} bytes this server accepts")]
     TooLarge { limit: usize },
+    #[error("could not read the request body: {0}")]
+    BodyRead(String),
     #[error("the broker did not acknowledge the event: {0}; nothing was stored, retry later")]
     BrokerUnavailable(String),
     #[error("this delivery id is being processed by another request; retry later")]
@@ -30,6 +32,7 @@ impl IngressError {
             Self::Verify(VerifyError::Misconfigured(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Verify(_) => StatusCode::UNAUTHORIZED,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyRead(_) => StatusCode::BAD_REQUEST,
             Self::BrokerUnavailable(_) | Self::InFlight | Self::Dedup(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -41,6 +44,7 @@ impl IngressError {
             Self::UnknownSource(_) => "unknown_source",
             Self::Verify(v) => v.code(),
             Self::TooLarge { .. } => "payload_too_large",
+            Self::BodyRead(_) => "body_read_error",
             Self::BrokerUnavailable(_) => "broker_unavailable",
             Self::InFlight => "delivery_in_flight",
             Self::Dedup(_) => "dedup_unavailable",

@@ -40,10 +40,14 @@ pub fn normalize(source: &Source, headers: &HeaderMap, body: &[u8]) -> (CloudEve
     let ct = header(headers, "content-type");
     let mut ev = CloudEvent::from_body(id, &source.name, ty, ct, body);
     if let Some(key) = source.partition_key.as_deref().and_then(|p| parsed.as_ref()?.pointer(p)) {
-        ev.partitionkey = match key {
+        let key = match key {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
+        // An empty key would put unrelated events together; the event id is the better default.
+        if !key.is_empty() {
+            ev.partitionkey = key;
+        }
     }
     (ev, provider_id)
 }

@@ -46,7 +46,9 @@ async fn receive(
     match result {
         Ok(resp) => resp,
         Err(e) => {
-            let labels = RejectLabels { source: name, reason: e.code().to_owned() };
+            // Unknown names come from the URL: as labels they would let anyone grow the metric set.
+            let source = if matches!(e, IngressError::UnknownSource(_)) { "(unknown)".to_owned() } else { name };
+            let labels = RejectLabels { source, reason: e.code().to_owned() };
             st.metrics.rejected.get_or_create(&labels).inc();
             tracing::info!(code = e.code(), error = %e, "webhook rejected");
             e.into_response()
@@ -68,7 +70,10 @@ async fn accept(
     if declared.is_some_and(|n| n > limit) {
         return Err(IngressError::TooLarge { limit });
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| IngressError::TooLarge { limit })?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large { IngressError::TooLarge { limit } } else { IngressError::BodyRead(e.to_string()) }
+    })?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let url = uri.to_string();
     let secrets: Vec<_> = source.secrets.iter().filter(|s| s.active_at(now)).cloned().collect();
@@ -80,7 +85,7 @@ async fn accept(
     // Without an OpenTelemetry layer the span has no context: keep the caller's, or start a trace,
     // so every delivery can still be correlated with its webhook.
     event.traceparent = hookbus_core::trace::traceparent(&span)
-        .or_else(|| headers.get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .or_else(|| headers.get("traceparent").and_then(|v| v.to_str().ok()).and_then(hookbus_core::trace::valid))
         .or_else(|| Some(new_traceparent()));
 
     let key = dedup_key.map(|k| format!("{name}:{k}"));
@@ -98,7 +103,7 @@ async fn accept(
         }
     }
 
-    let bin = event.to_binary();
+    let bin = event.to_binary(&bytes);
     let record = Record { key: Some(bin.key), headers: bin.headers, payload: bin.value, timestamp_ms: now * 1000 };
     let started = Instant::now();
     let produced = st.publisher.publish(&source.topic, record).await;

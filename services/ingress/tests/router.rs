@@ -300,6 +300,20 @@ async fn payload_keeps_the_exact_bytes_of_a_pretty_printed_body_with_a_big_numbe
 }
 
 #[tokio::test]
+async fn an_empty_partition_key_value_falls_back_to_the_event_id() {
+    // schemas/cloudevent.json requires a non-empty `partitionkey`; an empty `/repository/full_name` must not
+    // produce an envelope that breaks it (nor an empty Kafka key).
+    let h = Harness::new();
+    let body = br#"{"repository":{"full_name":""}}"#;
+    let headers = h.sign("github", GITHUB_SECRET, body, now(), "d-empty-key");
+    h.post(h.request("github", &headers, &body[..])).await.assert_accepted("d-empty-key", false);
+    let record = h.publisher.single("github");
+    let key = header_str(&record, "ce_partitionkey");
+    assert!(!key.is_empty(), "empty partition key in {:?}", record.headers);
+    assert_eq!(record.key.as_deref(), Some(key.as_bytes()));
+}
+
+#[tokio::test]
 async fn the_same_delivery_id_twice_is_a_duplicate_and_published_once() {
     let h = Harness::new();
     let body = github_push_body();
@@ -589,4 +603,16 @@ async fn metrics_count_accepted_duplicate_and_rejected_webhooks() {
     assert!(has(r#"hookbus_ingress_duplicates_total{source="github"} 1"#), "{text}");
     assert!(has(r#"hookbus_ingress_rejected_total{source="github",reason="signature_mismatch"} 1"#), "{text}");
     assert!(text.contains("hookbus_ingress_produce_seconds_count 1"), "{text}");
+}
+
+#[tokio::test]
+async fn unknown_source_names_do_not_become_metric_labels() {
+    // The path segment is attacker-chosen: as a label value it would grow one series per request.
+    let h = Harness::new();
+    for i in 0..3 {
+        let req = post(&format!("probe-{i}"), &[], Body::from("{}"));
+        h.post(req).await.assert_error(StatusCode::NOT_FOUND, "unknown_source");
+    }
+    let text = h.get_ops("/metrics").await.text();
+    assert!(!text.contains("probe-"), "request paths leaked into metric labels:\n{text}");
 }
