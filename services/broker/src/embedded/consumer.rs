@@ -108,10 +108,10 @@ impl Consumer for EmbeddedConsumer {
     async fn commit(&mut self, positions: &[Position]) -> Result<(), BrokerError> {
         let conn = self.conn.clone();
         let group = self.group.clone();
-        let positions = positions.to_vec();
+        let positions: Vec<(String, i64)> = positions.iter().map(|p| (p.topic.clone(), p.offset)).collect();
         tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            positions.iter().try_for_each(|p| store::commit(&conn, &group, &p.topic, p.offset))
+            let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            store::commit(&mut conn, &group, &positions)
         })
         .await
         .map_err(|e| store::err(&self.path, e))?

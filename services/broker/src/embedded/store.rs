@@ -36,21 +36,23 @@ pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), BrokerError>
 
 /// Appends inside the caller's transaction; returns the record's offset.
 pub(super) fn append(tx: &rusqlite::Transaction<'_>, topic: &str, r: &Record) -> rusqlite::Result<i64> {
+    // Cached statements: this runs once per record inside the group-commit transaction.
     let next: i64 = tx
-        .query_row("SELECT next_offset FROM topics WHERE topic = ?1", [topic], |row| row.get(0))
+        .prepare_cached("SELECT next_offset FROM topics WHERE topic = ?1")?
+        .query_row([topic], |row| row.get(0))
         .optional()?
         .unwrap_or(0);
     let headers =
         postcard::to_allocvec(&r.headers).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO records (topic, offset, key, headers, payload, timestamp_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![topic, next, r.key, headers, r.payload, r.timestamp_ms],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![topic, next, r.key, headers, r.payload, r.timestamp_ms])?;
+    tx.prepare_cached(
         "INSERT INTO topics (topic, next_offset) VALUES (?1, ?2)
          ON CONFLICT (topic) DO UPDATE SET next_offset = excluded.next_offset",
-        params![topic, next + 1],
-    )?;
+    )?
+    .execute(params![topic, next + 1])?;
     Ok(next)
 }
 
@@ -93,11 +95,15 @@ pub(super) fn committed(conn: &Connection, group: &str, topic: &str) -> rusqlite
         .unwrap_or(0))
 }
 
-pub(super) fn commit(conn: &Connection, group: &str, topic: &str, offset: i64) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO commits (grp, topic, offset) VALUES (?1, ?2, ?3)
-         ON CONFLICT (grp, topic) DO UPDATE SET offset = max(offset, excluded.offset)",
-        params![group, topic, offset],
-    )?;
-    Ok(())
+/// Stores `(topic, offset)` positions of `group` in one transaction (one fsync for all of them).
+pub(super) fn commit(conn: &mut Connection, group: &str, positions: &[(String, i64)]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    for (topic, offset) in positions {
+        tx.prepare_cached(
+            "INSERT INTO commits (grp, topic, offset) VALUES (?1, ?2, ?3)
+             ON CONFLICT (grp, topic) DO UPDATE SET offset = max(offset, excluded.offset)",
+        )?
+        .execute(params![group, topic, offset])?;
+    }
+    tx.commit()
 }
