@@ -18,7 +18,7 @@ pub use sections::{
     BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, ServerConfig,
     TelemetryConfig,
 };
-pub use source::{HmacAlgorithm, HmacParams, SchemeKind, SigEncoding, SourceConfig};
+pub use source::{HmacAlgorithm, HmacParams, RateLimit, SchemeKind, SigEncoding, SourceConfig};
 pub use subscription::{RetryConfig, SubscriptionConfig};
 
 use crate::error::{ConfigIssue, CoreError};

@@ -77,6 +77,28 @@ pub struct SourceConfig {
     pub partition_key: Option<String>,
     #[serde(default)]
     pub hmac: Option<HmacParams>,
+    /// The URL the provider posts to, as the provider sees it (schemes that sign the URL, e.g.
+    /// Twilio and Square, need it when hookbus sits behind a proxy that rewrites host or path).
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Media types accepted (e.g. `["application/json"]`); others get 415. Empty = any.
+    #[serde(default)]
+    pub content_types: Vec<String>,
+    /// Per-source request rate limit; over it, 429 with Retry-After.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// How long a delivery id is remembered for this source (overrides `dedup.window_secs`).
+    #[serde(default)]
+    pub dedup_window_secs: Option<u64>,
+}
+
+/// Token bucket: `per_second` sustained, bursts up to `burst`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub per_second: u32,
+    #[serde(default)]
+    pub burst: Option<u32>,
 }
 
 fn default_tolerance() -> u64 {

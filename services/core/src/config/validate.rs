@@ -52,6 +52,26 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
             }
             _ => {}
         }
+        if let Some(w) = s.dedup_window_secs
+            && !(1..=7 * 24 * 3600).contains(&w)
+        {
+            issue(format!("{key}.dedup_window_secs"), "must be between 1 and 604800 (7 days)".into());
+        }
+        if let Some(r) = &s.rate_limit
+            && (r.per_second == 0 || r.burst == Some(0))
+        {
+            issue(format!("{key}.rate_limit"), "per_second and burst must be at least 1".into());
+        }
+        for (i, ct) in s.content_types.iter().enumerate() {
+            if ct.split_once('/').is_none_or(|(a, b)| a.trim().is_empty() || b.trim().is_empty()) {
+                issue(format!("{key}.content_types[{i}]"), format!("`{ct}` is not a media type like application/json"));
+            }
+        }
+        if let Some(u) = &s.public_url
+            && url::Url::parse(u).is_err()
+        {
+            issue(format!("{key}.public_url"), format!("`{u}` is not an absolute URL"));
+        }
         if let Some(p) = &s.partition_key
             && !p.starts_with('/')
         {
