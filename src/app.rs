@@ -67,7 +67,8 @@ pub async fn run(config: Config, role: Role, listener: TcpListener, shutdown: Ca
         let subs = Subscription::all(&config)?;
         let metrics = WorkerMetrics::register(&mut registry);
         let (b, s) = (broker.clone(), shutdown.clone());
-        Some(tokio::spawn(async move { hookbus_worker::run(subs, b, metrics, s, grace).await }))
+        let guard = Arc::new(hookbus_worker::ssrf::Guard::new(&config.worker.allow_targets));
+        Some(tokio::spawn(async move { hookbus_worker::run(subs, b, metrics, s, grace, guard).await }))
     } else {
         None
     };

@@ -33,9 +33,13 @@ enum Command {
     Config(cli::config::ConfigCmd),
     /// Print the headers a provider would send for a body, for testing a source.
     Sign(cli::sign::SignArgs),
-    /// Inspect and redrive dead letters.
+    /// Check one captured request's signature offline (exit 0 valid, 1 invalid, 2 usage error).
+    Verify(cli::verify::VerifyArgs),
+    /// Inspect, redrive and purge dead letters.
     #[command(subcommand)]
     Dlq(cli::dlq::DlqCmd),
+    /// Re-deliver accepted events of a time range to one subscription.
+    Replay(cli::dlq::ReplayArgs),
     /// Run a subscription's filter and transform on an event file.
     #[command(subcommand)]
     Mapping(cli::mapping::MappingCmd),
@@ -59,7 +63,9 @@ fn main() -> ExitCode {
             Command::Worker(c) => cli::run::run(&c.config, hookbus::app::Role::Worker).await,
             Command::Config(c) => cli::config::run(c),
             Command::Sign(a) => cli::sign::run(a),
+            Command::Verify(a) => cli::verify::run(a),
             Command::Dlq(c) => cli::dlq::run(c).await,
+            Command::Replay(a) => cli::dlq::replay(a).await,
             Command::Mapping(c) => cli::mapping::run(c),
             Command::Receive(a) => cli::receive::run(a).await,
         }

@@ -20,8 +20,8 @@ impl Drop for Guard {
     }
 }
 
-/// Installs the subscriber for this process. `RUST_LOG` overrides the default `info` level.
-pub fn init(config: &TelemetryConfig) -> anyhow::Result<Guard> {
+/// Installs the subscriber for this process. `RUST_LOG` overrides `default_filter` (e.g. `info`).
+pub fn init(config: &TelemetryConfig, default_filter: &str) -> anyhow::Result<Guard> {
     let endpoint = config.otlp_endpoint.clone().or_else(|| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok());
     let mut builder = SdkTracerProvider::builder()
         .with_resource(Resource::builder().with_service_name(config.service_name.clone()).build());
@@ -35,7 +35,7 @@ pub fn init(config: &TelemetryConfig) -> anyhow::Result<Guard> {
     }
     let provider = builder.build();
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("hookbus"));
-    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let fmt = match config.log_format {
         LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter()).boxed(),
         LogFormat::Json => {

@@ -1,6 +1,7 @@
 //! End to end: signed webhooks in, mapped and signed deliveries out, on every backend.
 //! The same cases run on the embedded log and on a Kafka-protocol broker (HOOKBUS_TEST_KAFKA_BROKERS),
 //! with Redis dedup when HOOKBUS_TEST_REDIS_URL is set (both required under CI=true).
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -97,18 +98,6 @@ async fn retries_until_success_and_delivers_once(backend: Backend) {
     assert_eq!(rx.for_event(&gh).iter().filter(|r| r.status == 200).count(), 1, "delivered exactly once");
 }
 
-fn cli(bus: &Bus, args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookbus"))
-        .args(args)
-        .arg("--config")
-        .arg(&bus.config_path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "hookbus {args:?} failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    stdout
-}
-
 async fn permanent_failure_dead_letters_and_redrive_delivers(backend: Backend) {
     let rx = Receiver::start().await;
     rx.script(&[400]);
@@ -121,7 +110,7 @@ async fn permanent_failure_dead_letters_and_redrive_delivers(backend: Backend) {
     // The dead letter appears (written after the attempt), with its attempt history.
     let deadline = tokio::time::Instant::now() + WAIT;
     let listed = loop {
-        let out = cli(&bus, &["dlq", "list", "--subscription", "crm", "--json"]);
+        let out = bus.cli(&["dlq", "list", "--subscription", "crm", "--json"]);
         if !out.trim().is_empty() {
             break out;
         }
@@ -137,15 +126,38 @@ async fn permanent_failure_dead_letters_and_redrive_delivers(backend: Backend) {
     assert_eq!(dl["attempts"][0]["decision"], "give_up");
     assert_eq!(rx.requests().len(), 1, "a permanent failure is not retried");
 
-    let out = cli(&bus, &["dlq", "redrive", "--subscription", "crm"]);
+    let out = bus.cli(&["dlq", "redrive", "--subscription", "crm"]);
     assert!(out.contains("redrove 1 dead letter"), "{out}");
     let reqs = rx.wait_until("the redriven delivery", WAIT, |r| r.iter().any(|q| q.status == 200)).await;
     let ok = reqs.iter().find(|r| r.status == 200).unwrap();
     assert_signed(ok, &gh);
     assert_eq!(ok.header("hookbus-attempt"), "1", "redrive starts a fresh attempt count");
-    let table = cli(&bus, &["dlq", "list", "--subscription", "crm"]);
+    let table = bus.cli(&["dlq", "list", "--subscription", "crm"]);
     assert!(table.contains("0 pending dead letter(s)"), "{table}");
     app.stop().await;
+}
+
+async fn loopback_target_is_refused_unless_allow_listed(backend: Backend) {
+    let rx = Receiver::start().await;
+    let bus = Bus::new(backend, &rx.url, Options { allow_loopback: false, ..Options::default() });
+    let app = bus.start().await;
+    let gh = id();
+    assert_eq!(bus::post_github(&app.url, &bus::github_push("acme/api", "a@b.c"), &gh).await.0, 202);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let entries = loop {
+        let e =
+            hookbus_worker::dlq::list(bus.broker().as_ref(), &bus.prefix, "crm", &Default::default()).await.unwrap();
+        if !e.is_empty() {
+            break e;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the refused event was not dead-lettered");
+    };
+    let dl = &entries[0].record;
+    assert_eq!(dl.reason, hookbus_core::GiveUpReason::PermanentFailure);
+    assert_eq!(dl.attempts.len(), 1, "a refused target is not retried");
+    assert!(dl.message.contains("loopback") && dl.message.contains("allow_targets"), "{}", dl.message);
+    app.stop().await;
+    assert!(rx.requests().is_empty(), "nothing reached the loopback target");
 }
 
 /// Reads the source topic with a fresh group; returns the event ids found until it goes quiet.
@@ -203,34 +215,12 @@ async fn duplicate_delivery_id_is_delivered_once(backend: Backend) {
     assert_eq!(ids, vec![dup, other], "the duplicate was not published");
 }
 
-/// `hookbus serve` as a child process; its first stdout line names the address.
-struct Child {
-    proc: std::process::Child,
-    url: String,
-}
-
-fn spawn_serve(bus: &Bus) -> Child {
-    use std::io::BufRead as _;
-    let mut proc = std::process::Command::new(env!("CARGO_BIN_EXE_hookbus"))
-        .args(["serve", "--config"])
-        .arg(&bus.config_path)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(proc.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url =
-        line.trim().strip_prefix("hookbus listening on ").unwrap_or_else(|| panic!("unexpected: {line}")).to_owned();
-    Child { proc, url }
-}
-
 async fn survives_sigkill_after_accept(backend: Backend) {
     let rx = Receiver::start().await;
     // The first process's delivery hangs, so it is in flight (uncommitted) when the process dies.
     rx.set_default(200, Duration::from_secs(60));
     let bus = Bus::new(backend, &rx.url, Options { timeout_ms: 9000, ..Options::default() });
-    let mut first = spawn_serve(&bus);
+    let mut first = bus.spawn(None);
     bus::wait_ready(&first.url).await;
     let gh = id();
     assert_eq!(bus::post_github(&first.url, &bus::github_push("acme/api", "a@b.c"), &gh).await.0, 202);
@@ -239,28 +229,47 @@ async fn survives_sigkill_after_accept(backend: Backend) {
         assert!(tokio::time::Instant::now() < deadline, "delivery never started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    first.proc.kill().unwrap(); // SIGKILL
-    first.proc.wait().unwrap();
+    first.kill();
 
     rx.set_default(200, Duration::ZERO);
-    let mut second = spawn_serve(&bus);
+    let mut second = bus.spawn(None);
     rx.wait_until("redelivery after SIGKILL", WAIT, |r| r.iter().any(|q| q.header("webhook-id") == gh)).await;
-    second.proc.kill().unwrap();
-    second.proc.wait().unwrap();
+    second.kill();
 }
 
-macro_rules! on_every_backend {
-    ($($case:ident),* $(,)?) => {
-        mod embedded { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(super::Backend::Embedded).await } )* }
-        mod kafka { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { if let Some(b) = super::Backend::kafka() { super::$case(b).await } } )* }
-    };
+async fn sigterm_drains_in_flight_deliveries_and_exits_zero(backend: Backend) {
+    let rx = Receiver::start().await;
+    rx.set_default(200, Duration::from_millis(1500));
+    let bus = Bus::new(backend, &rx.url, Options::default());
+    let mut child = bus.spawn(None);
+    bus::wait_ready(&child.url).await;
+    let first = id();
+    assert_eq!(bus::post_github(&child.url, &bus::github_push("acme/api", "a@b.c"), &first).await.0, 202);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while rx.arrived() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "delivery never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = child.terminate();
+    assert!(status.success(), "SIGTERM exits 0, got {status:?}");
+    assert_eq!(rx.for_event(&first).len(), 1, "the in-flight delivery finished before exit");
+
+    // Its offset was committed on the way out: a new process does not deliver it again.
+    rx.set_default(200, Duration::ZERO);
+    let child = bus.spawn(None);
+    let second = id();
+    assert_eq!(bus::post_github(&child.url, &bus::github_push("acme/api", "a@b.c"), &second).await.0, 202);
+    rx.wait_until("the next event", WAIT, |r| r.iter().any(|q| q.header("webhook-id") == second)).await;
+    assert_eq!(rx.for_event(&first).len(), 1, "delivered once across the restart");
 }
 
 on_every_backend!(
+    sigterm_drains_in_flight_deliveries_and_exits_zero,
     push_and_standard_webhooks_are_verified_mapped_and_signed,
     retries_until_success_and_delivers_once,
     permanent_failure_dead_letters_and_redrive_delivers,
     bad_signature_is_rejected_and_nothing_is_published,
     duplicate_delivery_id_is_delivered_once,
     survives_sigkill_after_accept,
+    loopback_target_is_refused_unless_allow_listed,
 );

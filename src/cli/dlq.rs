@@ -1,12 +1,17 @@
-//! `hookbus dlq list|redrive`.
+//! `hookbus dlq list|show|redrive|purge` and `hookbus replay`.
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use anyhow::bail;
-use clap::Subcommand;
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use hookbus_core::GiveUpReason;
+use hookbus_core::config::Config;
+use hookbus_worker::dlq::{self, Filter};
+use time::OffsetDateTime;
 
-#[derive(clap::Args)]
+#[derive(Args)]
 pub struct Target {
     #[arg(long, short, env = "HOOKBUS_CONFIG", default_value = "hookbus.toml")]
     config: PathBuf,
@@ -15,24 +20,116 @@ pub struct Target {
     subscription: String,
 }
 
+#[derive(Args, Default)]
+pub struct FilterArgs {
+    /// Event type, or a prefix ending in `*` (e.g. `github.*`).
+    #[arg(long = "type")]
+    event_type: Option<String>,
+    /// permanent_failure, retries_exhausted, transform_error or max_age_exceeded.
+    #[arg(long)]
+    reason: Option<String>,
+    /// Dead-lettered at or after: RFC 3339 time, or an age such as `2h`.
+    #[arg(long)]
+    since: Option<String>,
+    /// Dead-lettered before: RFC 3339 time, or an age such as `30m`.
+    #[arg(long)]
+    until: Option<String>,
+    /// One event id.
+    #[arg(long)]
+    id: Option<String>,
+}
+
 #[derive(Subcommand)]
 pub enum DlqCmd {
-    /// Dead letters not yet redriven.
+    /// Pending dead letters (not redriven, not purged).
     List {
         #[command(flatten)]
         target: Target,
+        #[command(flatten)]
+        filter: FilterArgs,
         /// One JSON dead-letter record per line instead of a table.
         #[arg(long)]
         json: bool,
     },
-    /// Deliver the pending dead letters again, with a fresh attempt count.
+    /// One dead letter in full: the event, every attempt, the reason.
+    Show {
+        #[command(flatten)]
+        target: Target,
+        /// Event id.
+        id: String,
+    },
+    /// Deliver the matching pending dead letters again, with a fresh attempt count.
     Redrive {
         #[command(flatten)]
         target: Target,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Stop listing the matching dead letters without delivering them (kept in the topic for audit).
+    Purge {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Required when no filter is given: purge everything pending.
+        #[arg(long)]
+        all: bool,
     },
 }
 
-fn open(t: &Target) -> anyhow::Result<(hookbus_core::config::Config, std::sync::Arc<dyn hookbus_broker::Broker>)> {
+/// Re-deliver accepted events of a time range to one subscription.
+#[derive(Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Received at or after: RFC 3339 time, or an age such as `2h`.
+    #[arg(long)]
+    from: String,
+    /// Received before (default: now): RFC 3339 time, or an age.
+    #[arg(long)]
+    to: Option<String>,
+}
+
+/// RFC 3339, or a duration meaning "that long ago".
+fn when(s: &str) -> anyhow::Result<OffsetDateTime> {
+    if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+        return Ok(t);
+    }
+    let ago = humantime::parse_duration(s).map_err(|_| {
+        anyhow::anyhow!("`{s}` is neither an RFC 3339 time (2026-11-25T10:00:00Z) nor an age (2h, 30m)")
+    })?;
+    Ok(OffsetDateTime::now_utc() - ago)
+}
+
+impl FilterArgs {
+    fn build(&self) -> anyhow::Result<Filter> {
+        let reason = match &self.reason {
+            Some(r) => Some(serde_json::from_value::<GiveUpReason>(serde_json::Value::String(r.clone())).map_err(|_| {
+                anyhow::anyhow!(
+                    "unknown reason `{r}`; use permanent_failure, retries_exhausted, transform_error or max_age_exceeded"
+                )
+            })?),
+            None => None,
+        };
+        Ok(Filter {
+            event_type: self.event_type.clone(),
+            reason,
+            event_id: self.id.clone(),
+            since: self.since.as_deref().map(when).transpose()?,
+            until: self.until.as_deref().map(when).transpose()?,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.event_type.is_none()
+            && self.reason.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self.id.is_none()
+    }
+}
+
+fn open(t: &Target) -> anyhow::Result<(Config, Arc<dyn hookbus_broker::Broker>)> {
     let config = super::load(&t.config)?;
     if !config.subscriptions.contains_key(&t.subscription) {
         bail!(
@@ -46,56 +143,95 @@ fn open(t: &Target) -> anyhow::Result<(hookbus_core::config::Config, std::sync::
     Ok((config, broker))
 }
 
+fn table(out: &mut impl std::io::Write, entries: &[dlq::DlqEntry]) -> std::io::Result<()> {
+    writeln!(out, "{:<8} {:<38} {:<24} {:<18} {:>8} LAST", "OFFSET", "EVENT ID", "TYPE", "REASON", "ATTEMPTS")?;
+    for e in entries {
+        let r = &e.record;
+        let last = r.attempts.last().map(|a| match (a.status, &a.error) {
+            (Some(s), _) => format!("HTTP {s}"),
+            (None, Some(err)) => err.chars().take(40).collect(),
+            _ => String::new(),
+        });
+        writeln!(
+            out,
+            "{:<8} {:<38} {:<24} {:<18} {:>8} {}",
+            e.offset,
+            r.event.id,
+            r.event.ty,
+            r.reason.as_str(),
+            r.attempts.len(),
+            last.unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
 pub async fn run(cmd: DlqCmd) -> anyhow::Result<ExitCode> {
     match cmd {
-        DlqCmd::List { target, json } => {
+        DlqCmd::List { target, filter, json } => {
             let (config, broker) = open(&target)?;
-            let entries =
-                hookbus_worker::dlq::list(broker.as_ref(), &config.broker.topic_prefix, &target.subscription).await?;
+            let prefix = &config.broker.topic_prefix;
+            let entries = dlq::list(broker.as_ref(), prefix, &target.subscription, &filter.build()?).await?;
             let mut out = std::io::stdout().lock();
             if json {
                 for e in &entries {
                     writeln!(out, "{}", serde_json::to_string(&e.record)?)?;
                 }
             } else {
-                writeln!(
-                    out,
-                    "{:<8} {:<38} {:<24} {:<18} {:>8} LAST",
-                    "OFFSET", "EVENT ID", "TYPE", "REASON", "ATTEMPTS"
-                )?;
-                for e in &entries {
-                    let r = &e.record;
-                    let last = r.attempts.last().map(|a| match (a.status, &a.error) {
-                        (Some(s), _) => format!("HTTP {s}"),
-                        (None, Some(err)) => err.chars().take(40).collect(),
-                        _ => String::new(),
-                    });
-                    writeln!(
-                        out,
-                        "{:<8} {:<38} {:<24} {:<18} {:>8} {}",
-                        e.offset,
-                        r.event.id,
-                        r.event.ty,
-                        r.reason.as_str(),
-                        r.attempts.len(),
-                        last.unwrap_or_default()
-                    )?;
-                }
+                table(&mut out, &entries)?;
                 writeln!(out, "{} pending dead letter(s) for {}", entries.len(), target.subscription)?;
             }
-            Ok(ExitCode::SUCCESS)
         }
-        DlqCmd::Redrive { target } => {
+        DlqCmd::Show { target, id } => {
             let (config, broker) = open(&target)?;
-            let n =
-                hookbus_worker::dlq::redrive(broker.as_ref(), &config.broker.topic_prefix, &target.subscription, |n| {
-                    if n % 100 == 0 {
-                        eprintln!("redriven {n}...");
-                    }
-                })
-                .await?;
+            let filter = Filter { event_id: Some(id.clone()), ..Filter::default() };
+            let entries =
+                dlq::list(broker.as_ref(), &config.broker.topic_prefix, &target.subscription, &filter).await?;
+            let e = entries.first().with_context(|| format!("no pending dead letter with event id `{id}`"))?;
+            println!("{}", serde_json::to_string_pretty(&e.record)?);
+        }
+        DlqCmd::Redrive { target, filter } => {
+            let (config, broker) = open(&target)?;
+            let prefix = &config.broker.topic_prefix;
+            let n = dlq::redrive(broker.as_ref(), prefix, &target.subscription, &filter.build()?, |done, total| {
+                if done % 100 == 0 || done == total {
+                    eprintln!("redriven {done}/{total}");
+                }
+            })
+            .await?;
             println!("redrove {n} dead letter(s) of {}; a running worker delivers them now", target.subscription);
-            Ok(ExitCode::SUCCESS)
+        }
+        DlqCmd::Purge { target, filter, all } => {
+            if filter.is_empty() && !all {
+                bail!(
+                    "give a filter (--type, --reason, --since, --until, --id) or --all to purge every pending dead letter"
+                );
+            }
+            let (config, broker) = open(&target)?;
+            let prefix = &config.broker.topic_prefix;
+            let n = dlq::purge(broker.as_ref(), prefix, &target.subscription, &filter.build()?).await?;
+            println!("purged {n} dead letter(s) of {}", target.subscription);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let (config, broker) = open(&a.target)?;
+    let (from, to) = (when(&a.from)?, a.to.as_deref().map(when).transpose()?.unwrap_or_else(OffsetDateTime::now_utc));
+    if from >= to {
+        bail!("--from must be before --to");
+    }
+    let sub = &config.subscriptions[&a.target.subscription];
+    eprintln!("scanning {} for events received in [{from}, {to})...", sub.topic);
+    let summary =
+        dlq::replay(broker.as_ref(), &config.broker.topic_prefix, &a.target.subscription, sub, from, to, |n| {
+            eprintln!("scanned {n} records...");
+        })
+        .await?;
+    println!(
+        "replayed {} of {} scanned event(s) to {}; a running worker delivers them now",
+        summary.replayed, summary.scanned, a.target.subscription
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 pub async fn run(path: &Path, role: Role) -> anyhow::Result<ExitCode> {
     let config = super::load(path)?;
-    let _telemetry = hookbus::telemetry::init(&config.telemetry)?;
+    let _telemetry = hookbus::telemetry::init(&config.telemetry, "info")?;
     let listener = tokio::net::TcpListener::bind(&config.server.listen).await.with_context(|| {
         format!("cannot listen on {} (server.listen); is another process using it?", config.server.listen)
     })?;

@@ -16,7 +16,8 @@ pub struct SignArgs {
     source: Option<String>,
     #[arg(long, short, env = "HOOKBUS_CONFIG")]
     config: Option<PathBuf>,
-    /// Scheme when not using --source: standard_webhooks, github, stripe, hmac (hex sha256 in X-Signature).
+    /// Scheme when not using --source (names: `hookbus verify --list-schemes`); `hmac` is hex SHA-256 in
+    /// X-Signature. Schemes that sign the URL need --source with a `public_url`.
     #[arg(long, conflicts_with = "source", requires = "secret")]
     scheme: Option<String>,
     #[arg(long, conflicts_with = "source")]
@@ -55,13 +56,14 @@ pub fn run(a: SignArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|_| anyhow::anyhow!("unknown scheme `{s}`; use one of: {}", SchemeKind::ALL.join(", ")))?;
             let params = hookbus_core::config::HmacParams {
                 header: "X-Signature".into(),
-                algorithm: Default::default(),
                 encoding: SigEncoding::Hex,
-                prefix: None,
-                id_header: None,
-                type_header: None,
+                ..Default::default()
             };
-            let scheme = Scheme::from_config(kind, (kind == SchemeKind::Hmac).then_some(&params))?;
+            // Built like a config file's source, so every scheme gets its defaults.
+            let mut source: hookbus_core::config::SourceConfig =
+                serde_json::from_value(serde_json::json!({ "scheme": kind, "secrets": [] }))?;
+            source.hmac = (kind == SchemeKind::Hmac).then_some(params);
+            let scheme = Scheme::from_config(&source)?;
             (scheme, a.secret.clone().context("--scheme needs --secret")?)
         }
         (None, None) => bail!("say which source: --config FILE --source NAME, or --scheme NAME --secret SECRET"),

@@ -12,6 +12,9 @@ use tokio_util::sync::CancellationToken;
 pub const GITHUB_SECRET: &str = "gh-test-secret";
 pub const SW_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// Outbound signing secret of every test subscription.
+/// The `crm` subscription's default mapping: a CRM activity from a push.
+pub const CRM_TRANSFORM: &str =
+    "{email: .data.pusher.email, repo: .data.repository.full_name, commits: [.data.commits[].id[0:7]]}";
 pub const OUT_SECRET: &str = "whsec_dGVzdC1vdXRib3VuZC1zZWNyZXQ=";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,11 +52,29 @@ pub fn redis_url() -> Option<String> {
 pub struct Options {
     pub schedule: Vec<&'static str>,
     pub timeout_ms: u64,
+    /// Allow-list 127.0.0.1 for the SSRF guard (the receiver is local).
+    pub allow_loopback: bool,
+    /// Ordered delivery per partition key for the `crm` subscription.
+    pub ordered: bool,
+    /// Dedup in this Redis instead of the shared one (tests that restart Redis).
+    pub redis_url: Option<String>,
+    /// How long ingress waits for Kafka's acknowledgement before answering 503.
+    pub produce_timeout_ms: u64,
+    /// The `crm` subscription's jq transform.
+    pub transform: &'static str,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { schedule: vec!["0s", "100ms", "200ms"], timeout_ms: 5000 }
+        Self {
+            schedule: vec!["0s", "100ms", "200ms"],
+            timeout_ms: 5000,
+            allow_loopback: true,
+            ordered: false,
+            redis_url: None,
+            produce_timeout_ms: 5000,
+            transform: CRM_TRANSFORM,
+        }
     }
 }
 
@@ -85,7 +106,7 @@ impl Bus {
             Backend::Embedded => ("embedded", "127.0.0.1:1".to_owned()),
             Backend::Kafka(b) => ("kafka", b.clone()),
         };
-        let (dedup, redis) = match redis_url() {
+        let (dedup, redis) = match opts.redis_url.clone().or_else(redis_url) {
             Some(u) => ("redis", u),
             None => ("memory", "redis://127.0.0.1:6379".to_owned()),
         };
@@ -100,7 +121,10 @@ shutdown_grace_secs = 5
 backend = "{backend_name}"
 topic_prefix = "{prefix}"
 embedded = {{ path = "{db}" }}
-kafka = {{ brokers = "{brokers}", partitions = 1, session_timeout_ms = 10000 }}
+kafka = {{ brokers = "{brokers}", partitions = 1, session_timeout_ms = 10000, produce_timeout_ms = {produce_timeout} }}
+
+[worker]
+allow_targets = [{allow}]
 
 [dedup]
 backend = "{dedup}"
@@ -123,9 +147,10 @@ topic = "{prefix}-github"
 event_types = ["github.push"]
 target = "{receiver_url}/crm"
 filter = '.data.ref == "refs/heads/main"'
-transform = '{{email: .data.pusher.email, repo: .data.repository.full_name, commits: [.data.commits[].id[0:7]]}}'
+transform = '{transform}'
 signing_secret = {{ value = "{OUT_SECRET}" }}
 timeout_ms = {timeout}
+ordered = {ordered}
 retry = {{ schedule = [{schedule}], jitter = 0.0 }}
 
 [subscriptions.billing]
@@ -139,6 +164,10 @@ retry = {{ schedule = [{schedule}], jitter = 0.0 }}
 "#,
             db = dir.path().join("log.db").display(),
             timeout = opts.timeout_ms,
+            ordered = opts.ordered,
+            transform = opts.transform,
+            produce_timeout = opts.produce_timeout_ms,
+            allow = if opts.allow_loopback { "\"127.0.0.1\"" } else { "" },
         );
         let config_path = dir.path().join("hookbus.toml");
         std::fs::write(&config_path, toml).unwrap();
@@ -152,7 +181,8 @@ retry = {{ schedule = [{schedule}], jitter = 0.0 }}
     /// Runs `serve` in this process on a free port.
     pub async fn start(&self) -> Running {
         // Spans get real trace contexts, as in the binary (the first call in a test process wins).
-        std::mem::forget(hookbus::telemetry::init(&Default::default()));
+        // Quiet unless RUST_LOG asks for more: test output stays readable.
+        std::mem::forget(hookbus::telemetry::init(&Default::default(), "warn"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let shutdown = CancellationToken::new();
@@ -160,6 +190,19 @@ retry = {{ schedule = [{schedule}], jitter = 0.0 }}
         let running = Running { url, shutdown, handle };
         wait_ready(&running.url).await;
         running
+    }
+
+    /// Runs the `hookbus` binary with `args` and this bus's `--config`; asserts success, returns stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookbus"))
+            .args(args)
+            .arg("--config")
+            .arg(&self.config_path)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "hookbus {args:?} failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        stdout
     }
 
     pub fn broker(&self) -> Arc<dyn hookbus_broker::Broker> {
@@ -219,4 +262,128 @@ pub async fn post(url: &str, source: &str, headers: &[(String, String)], body: &
 
 pub async fn post_github(url: &str, body: &[u8], delivery: &str) -> (u16, serde_json::Value) {
     post_signed(url, "github", Scheme::Github, GITHUB_SECRET, body, delivery).await
+}
+
+/// `hookbus serve` as a child process; killed (SIGKILL) when dropped.
+pub struct Child {
+    proc: std::process::Child,
+    pub url: String,
+}
+
+impl Child {
+    /// SIGKILL, and wait for the process to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.proc.kill();
+        let _ = self.proc.wait();
+    }
+}
+
+impl Child {
+    /// SIGTERM, then waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.proc.id().to_string();
+        std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        self.proc.wait().unwrap()
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl Bus {
+    /// Starts `hookbus serve` on `listen` (default: a free port); returns once it printed its address.
+    pub fn spawn(&self, listen: Option<&str>) -> Child {
+        use std::io::BufRead as _;
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hookbus"));
+        cmd.args(["serve", "--config"]).arg(&self.config_path);
+        if let Some(addr) = listen {
+            cmd.env("HOOKBUS_SERVER__LISTEN", addr);
+        }
+        let mut proc = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(proc.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("hookbus listening on ")
+            .unwrap_or_else(|| panic!("hookbus serve did not start: {line:?}"))
+            .to_owned();
+        Child { proc, url }
+    }
+}
+
+/// A loopback port free right now (for a child that must keep its address across restarts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A server process the test owns (a dedicated broker or Redis it may stop); killed when dropped.
+pub struct Server {
+    proc: std::process::Child,
+    pub addr: String,
+}
+
+impl Server {
+    /// Starts `program args` and waits until `addr` accepts connections.
+    pub async fn start(program: &str, args: &[String], addr: &str) -> Server {
+        let proc = std::process::Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            assert!(tokio::time::Instant::now() < deadline, "{program} did not listen on {addr}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Server { proc, addr: addr.to_owned() }
+    }
+
+    /// A dedicated tansu Kafka-protocol broker (in-memory storage) on a free port.
+    pub async fn tansu(addr: &str) -> Server {
+        let url = format!("tcp://{addr}");
+        let args = [
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+            "--storage-engine",
+            "memory://tansu/",
+        ];
+        Server::start("tansu", &args.map(String::from), addr).await
+    }
+
+    /// A dedicated Redis that keeps nothing on disk, on a free port.
+    pub async fn redis(addr: &str) -> Server {
+        let port = addr.rsplit(':').next().unwrap().to_owned();
+        let args = ["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+        Server::start("redis-server", &args.map(String::from), addr).await
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.proc.kill();
+        let _ = self.proc.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Like [`post_github`], with the response headers.
+pub async fn post_github_full(url: &str, body: &[u8], id: &str) -> (u16, reqwest::header::HeaderMap) {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let headers = Scheme::Github.sign(GITHUB_SECRET, body, now, id).unwrap();
+    let mut req = reqwest::Client::new().post(format!("{url}/webhooks/github")).body(body.to_vec());
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status().as_u16(), resp.headers().clone())
 }

@@ -6,3 +6,19 @@ pub mod bus;
 pub mod receiver;
 pub mod schema;
 pub mod yaml;
+
+/// Runs each named `async fn(Backend)` as a test on the embedded log and on Kafka (when configured;
+/// required under CI=true). The test file must have `Backend` in scope.
+#[allow(unused_macros)]
+macro_rules! on_every_backend {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { super::$case(super::Backend::Embedded).await } )*
+        }
+        mod kafka {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { if let Some(b) = super::Backend::kafka() { super::$case(b).await } } )*
+        }
+    };
+}

@@ -34,6 +34,12 @@ struct Inner {
     default: Option<(u16, Duration)>,
     /// Requests that reached the handler, answered or not yet.
     arrived: usize,
+    /// Remaining failures (status 500) per `webhook-id`.
+    fail_event: std::collections::HashMap<String, usize>,
+    /// Paths that always answer this status.
+    fail_path: std::collections::HashMap<String, u16>,
+    /// Per mille of requests answered 503, and of requests answered only after `slow`.
+    chaos: Option<(u64, u64, Duration)>,
 }
 
 #[derive(Clone)]
@@ -55,6 +61,22 @@ impl Receiver {
     /// Answers the next requests with these statuses, then the default (200 unless set).
     pub fn script(&self, statuses: &[u16]) {
         self.inner.lock().unwrap().script.extend(statuses.iter().map(|s| (*s, Duration::ZERO)));
+    }
+
+    /// Answers 500 to the first `times` deliveries of event `id` (before the script applies).
+    pub fn fail_event(&self, id: &str, times: usize) {
+        self.inner.lock().unwrap().fail_event.insert(id.to_owned(), times);
+    }
+
+    /// Answers `status` to every request on `path`.
+    pub fn fail_path(&self, path: &str, status: u16) {
+        self.inner.lock().unwrap().fail_path.insert(path.to_owned(), status);
+    }
+
+    /// Deterministic faults: `fail` per mille of requests get 503, `slow` per mille wait `delay`
+    /// first (chosen by a hash of event id and attempt, so a rerun sees the same faults).
+    pub fn chaos(&self, fail: u64, slow: u64, delay: Duration) {
+        self.inner.lock().unwrap().chaos = Some((fail, slow, delay));
     }
 
     pub fn set_default(&self, status: u16, delay: Duration) {
@@ -99,7 +121,28 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, headers: Heade
     let (status, delay) = {
         let mut i = inner.lock().unwrap();
         i.arrived += 1;
-        i.script.pop_front().or(i.default).unwrap_or((200, Duration::ZERO))
+        let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let by_event = i.fail_event.get_mut(&id).filter(|n| **n > 0).map(|n| {
+            *n -= 1;
+            (500, Duration::ZERO)
+        });
+        let by_path = i.fail_path.get(uri.path()).map(|s| (*s, Duration::ZERO));
+        let by_chaos = i.chaos.and_then(|(fail, slow, delay)| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (&id, headers.get("hookbus-attempt").map(|v| v.as_bytes().to_vec())).hash(&mut h);
+            match h.finish() % 1000 {
+                x if x < fail => Some((503, Duration::ZERO)),
+                x if x < fail + slow => Some((200, delay)),
+                _ => None,
+            }
+        });
+        by_event
+            .or(by_path)
+            .or(by_chaos)
+            .or_else(|| i.script.pop_front())
+            .or(i.default)
+            .unwrap_or((200, Duration::ZERO))
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;

@@ -41,6 +41,8 @@ pub enum Failure {
     Timeout,
     /// DNS, connect and TLS errors: the target may come back.
     Connect,
+    /// The SSRF guard refused the target's address: a configuration matter, not retried.
+    Refused,
     Other,
 }
 
@@ -63,9 +65,12 @@ impl RetryPolicy {
 
     /// Verdict after `attempts_made` attempts (>= 1), the last of which failed with `failure`.
     pub fn next(&self, attempts_made: u32, failure: &Failure, rng: &mut impl Rng) -> Verdict {
-        if let Failure::Status { status, .. } = failure
-            && is_permanent(*status)
-        {
+        let permanent = match failure {
+            Failure::Status { status, .. } => is_permanent(*status),
+            Failure::Refused => true,
+            _ => false,
+        };
+        if permanent {
             return Verdict::GiveUp(GiveUpReason::PermanentFailure);
         }
         let Some(base) = self.schedule.get(attempts_made as usize) else {
@@ -127,6 +132,7 @@ mod tests {
             assert!(matches!(p.next(1, &status(s), &mut rng()), Verdict::RetryIn(_)), "{s}");
         }
         assert!(matches!(p.next(1, &Failure::Connect, &mut rng()), Verdict::RetryIn(_)));
+        assert_eq!(p.next(1, &Failure::Refused, &mut rng()), Verdict::GiveUp(GiveUpReason::PermanentFailure));
     }
 
     #[test]

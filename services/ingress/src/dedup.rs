@@ -2,6 +2,10 @@
 //! "done" for the full window only after the event is durable; a failed publish releases it. So a
 //! provider's retry after a failure is accepted, and a crash between claim and publish costs at most
 //! the pending TTL of 503s, never the event.
+//!
+//! The "done" window is per call, so each source can remember its delivery ids for as long as its
+//! provider retries (`sources.NAME.dedup_window_secs`); without one the store's default
+//! (`dedup.window_secs`) applies.
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,12 +30,15 @@ pub enum Claim {
 
 #[async_trait]
 pub trait Dedup: Send + Sync {
+    /// Claims `key` as pending (for a short TTL) unless it is pending or done already.
     async fn claim(&self, key: &str) -> Result<Claim, IngressError>;
-    async fn confirm(&self, key: &str) -> Result<(), IngressError>;
+    /// Marks `key` done for `window` (None: the store's default window).
+    async fn confirm(&self, key: &str, window: Option<Duration>) -> Result<(), IngressError>;
+    /// Forgets a pending claim after a failed publish, so the provider's retry is accepted.
     async fn release(&self, key: &str);
 }
 
-/// Per-process dedup; forgotten on restart.
+/// Per-process dedup; forgotten on restart. `window` is the default done window.
 pub struct MemoryDedup {
     window: Duration,
     entries: Mutex<Entries>,
@@ -72,9 +79,9 @@ impl Dedup for MemoryDedup {
         }
     }
 
-    async fn confirm(&self, key: &str) -> Result<(), IngressError> {
+    async fn confirm(&self, key: &str, window: Option<Duration>) -> Result<(), IngressError> {
         let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        e.map.insert(key.to_owned(), (true, Instant::now() + self.window));
+        e.map.insert(key.to_owned(), (true, Instant::now() + window.unwrap_or(self.window)));
         Ok(())
     }
 
@@ -84,6 +91,7 @@ impl Dedup for MemoryDedup {
 }
 
 /// Shared dedup across ingress replicas: `SET key pending NX EX`, then `SET key done EX window`.
+/// `window` is the default done window.
 pub struct RedisDedup {
     conn: redis::aio::ConnectionManager,
     prefix: String,
@@ -130,9 +138,12 @@ impl Dedup for RedisDedup {
         })
     }
 
-    async fn confirm(&self, key: &str) -> Result<(), IngressError> {
+    async fn confirm(&self, key: &str, window: Option<Duration>) -> Result<(), IngressError> {
         let mut c = self.conn.clone();
-        c.set_ex::<_, _, ()>(self.key(key), "done", self.window.as_secs()).await.map_err(redis_err)
+        // EX takes whole seconds and refuses 0: round up, at least 1 s.
+        let window = window.unwrap_or(self.window);
+        let secs = (window.as_secs() + u64::from(window.subsec_nanos() > 0)).max(1);
+        c.set_ex::<_, _, ()>(self.key(key), "done", secs).await.map_err(redis_err)
     }
 
     async fn release(&self, key: &str) {

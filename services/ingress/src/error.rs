@@ -15,6 +15,16 @@ pub enum IngressError {
     TooLarge { limit: usize },
     #[error("could not read the request body: {0}")]
     BodyRead(String),
+    #[error("too many requests for this source; retry after {retry_after_secs}s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("content type `{got}` is not accepted by this source; it accepts: {allowed}")]
+    UnsupportedMediaType { got: String, allowed: String },
+    #[error("{0}")]
+    BadHandshake(String),
+    #[error("{0}")]
+    HandshakeRejected(String),
+    #[error("{method} is not allowed here: {hint}")]
+    MethodNotAllowed { method: String, allow: &'static str, hint: &'static str },
     #[error("the broker did not acknowledge the event: {0}; nothing was stored, retry later")]
     BrokerUnavailable(String),
     #[error("this delivery id is being processed by another request; retry later")]
@@ -32,7 +42,11 @@ impl IngressError {
             Self::Verify(VerifyError::Misconfigured(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Verify(_) => StatusCode::UNAUTHORIZED,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::BodyRead(_) => StatusCode::BAD_REQUEST,
+            Self::BodyRead(_) | Self::BadHandshake(_) => StatusCode::BAD_REQUEST,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::HandshakeRejected(_) => StatusCode::FORBIDDEN,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BrokerUnavailable(_) | Self::InFlight | Self::Dedup(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -45,6 +59,11 @@ impl IngressError {
             Self::Verify(v) => v.code(),
             Self::TooLarge { .. } => "payload_too_large",
             Self::BodyRead(_) => "body_read_error",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::BadHandshake(_) => "bad_handshake",
+            Self::HandshakeRejected(_) => "handshake_rejected",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::BrokerUnavailable(_) => "broker_unavailable",
             Self::InFlight => "delivery_in_flight",
             Self::Dedup(_) => "dedup_unavailable",
@@ -57,8 +76,17 @@ impl IntoResponse for IngressError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": { "code": self.code(), "message": self.to_string() } });
         let mut resp = (self.status(), Json(body)).into_response();
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        match self {
+            Self::RateLimited { retry_after_secs } => {
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            Self::MethodNotAllowed { allow, .. } => {
+                resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
         }
         resp
     }

@@ -1,8 +1,14 @@
 //! hookbus ingress: `POST /webhooks/{source}` verifies a provider's signature on the raw bytes,
 //! normalizes the webhook into a CloudEvent, drops duplicates by delivery id, and answers 202 only
-//! once the broker holds the event durably.
+//! once the broker holds the event durably. Handshakes are answered without publishing; rate
+//! limits, media types and body size are enforced before verification.
 pub mod dedup;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod handshake;
+pub mod limits;
 mod metrics;
 mod normalize;
 pub mod ops;

@@ -16,12 +16,19 @@ pub struct RejectLabels {
     pub reason: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HandshakeLabels {
+    pub source: String,
+    pub kind: String,
+}
+
 #[derive(Clone)]
 pub struct IngressMetrics {
     pub accepted: Family<SourceLabel, Counter>,
     pub duplicates: Family<SourceLabel, Counter>,
     pub rejected: Family<RejectLabels, Counter>,
     pub produce_seconds: Histogram,
+    pub handshakes: Family<HandshakeLabels, Counter>,
 }
 
 impl IngressMetrics {
@@ -31,7 +38,13 @@ impl IngressMetrics {
             duplicates: Family::default(),
             rejected: Family::default(),
             produce_seconds: Histogram::new([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0]),
+            handshakes: Family::default(),
         };
+        registry.register(
+            "hookbus_ingress_handshakes",
+            "Endpoint-verification handshakes answered (nothing published), by kind",
+            m.handshakes.clone(),
+        );
         registry.register("hookbus_ingress_accepted", "Webhooks accepted and durably stored", m.accepted.clone());
         registry.register("hookbus_ingress_duplicates", "Webhooks recognised as duplicates", m.duplicates.clone());
         registry.register("hookbus_ingress_rejected", "Webhooks rejected, by reason", m.rejected.clone());

@@ -1,21 +1,27 @@
-//! `POST /webhooks/{source}`: verify on the raw bytes, normalize, dedup, produce durably, answer 202.
+//! `POST /webhooks/{source}`: rate limit, size and media type, verify on the raw bytes, answer
+//! handshakes, normalize, dedup, produce durably, answer 202. `GET /webhooks/{source}` answers the
+//! `?hub.*` handshakes of the sources that list them.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::any;
 use axum::{Json, Router};
 use hookbus_broker::{Publisher, Record};
+use hookbus_core::config::{Handshake, Secret};
 use time::OffsetDateTime;
 use tracing::Instrument;
 
 use crate::IngressError;
 use crate::dedup::{Claim, Dedup};
-use crate::metrics::{IngressMetrics, RejectLabels, SourceLabel};
+use crate::handshake::{self, Answer};
+use crate::limits::check_media_type;
+use crate::metrics::{HandshakeLabels, IngressMetrics, RejectLabels, SourceLabel};
 use crate::normalize::normalize;
 use crate::source::Source;
 use crate::verify::Inbound;
@@ -29,20 +35,24 @@ pub struct IngressState {
 }
 
 pub fn router(state: Arc<IngressState>) -> Router {
-    Router::new().route("/webhooks/{source}", post(receive)).with_state(state)
+    // Every method reaches `receive`, so that a wrong one gets the JSON error shape like any other.
+    Router::new().route("/webhooks/{source}", any(receive)).with_state(state)
 }
 
 async fn receive(
     State(st): State<Arc<IngressState>>,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    // A segment that does not percent-decode to UTF-8 names no source.
+    let name = name.map(|Path(n)| n).unwrap_or_else(|_| String::from("(undecodable)"));
     let span = tracing::info_span!("ingress", source = %name, event_id = tracing::field::Empty);
     let inbound_tp = headers.get("traceparent").and_then(|v| v.to_str().ok());
     hookbus_core::trace::set_parent(&span, inbound_tp);
-    let result = accept(&st, &name, &uri, &headers, body).instrument(span).await;
+    let result = accept(&st, &name, &method, &uri, &headers, body).instrument(span).await;
     match result {
         Ok(resp) => resp,
         Err(e) => {
@@ -59,17 +69,40 @@ async fn receive(
 async fn accept(
     st: &IngressState,
     name: &str,
+    method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, IngressError> {
     let source = st.sources.get(name).ok_or_else(|| IngressError::UnknownSource(name.to_owned()))?;
+    // Cheapest refusal first: a flood costs one token check per request, nothing more.
+    if let Some(limiter) = &source.rate_limiter {
+        limiter.check()?;
+    }
+    // Unsigned handshakes carried in the query (Meta and WebSub GET, Microsoft Graph POST).
+    if method == Method::GET || method == Method::HEAD {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let answer = handshake::on_get(&source.handshakes, uri.query(), &source.secrets, now)?;
+        return Ok(answered(st, name, answer));
+    }
+    if method != Method::POST {
+        let get = source.handshakes.iter().any(|h| matches!(h, Handshake::Meta | Handshake::Websub));
+        return Err(IngressError::MethodNotAllowed {
+            method: method.to_string(),
+            allow: if get { "GET, POST" } else { "POST" },
+            hint: "webhooks are delivered with POST",
+        });
+    }
+    if let Some(answer) = handshake::before_body(&source.handshakes, uri.query()) {
+        return Ok(answered(st, name, answer));
+    }
     let limit = st.max_body_bytes;
     // Refuse early on a declared length; otherwise stop reading at the limit.
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(IngressError::TooLarge { limit });
     }
+    check_media_type(&source.content_types, headers)?;
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
         let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
         if too_large { IngressError::TooLarge { limit } } else { IngressError::BodyRead(e.to_string()) }
@@ -77,7 +110,20 @@ async fn accept(
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let url = uri.to_string();
     let secrets: Vec<_> = source.secrets.iter().filter(|s| s.active_at(now)).cloned().collect();
-    source.scheme.verify(&Inbound { headers, body: &bytes, url: &url, now }, &secrets, source.tolerance_secs)?;
+    if let Some(answer) = handshake::before_verify(source.scheme.name(), headers, &bytes) {
+        return Ok(answered(st, name, answer));
+    }
+    let inbound = Inbound { headers, body: &bytes, url: &url, now };
+    source.scheme.verify(&inbound, &secrets, source.tolerance_secs)?;
+    // Signed handshakes (Slack, Zoom, Twitch, Discord): answered only once the signature verified.
+    let matching_secret = || {
+        let verifies =
+            |s: &&Secret| source.scheme.verify(&inbound, std::slice::from_ref(*s), source.tolerance_secs).is_ok();
+        secrets.iter().find(verifies).map(|s| s.value.clone())
+    };
+    if let Some(answer) = handshake::after_verify(source.scheme.name(), headers, &bytes, matching_secret)? {
+        return Ok(answered(st, name, answer));
+    }
 
     let (mut event, dedup_key) = normalize(source, headers, &bytes);
     let span = tracing::Span::current();
@@ -111,7 +157,7 @@ async fn accept(
     match produced {
         Ok(_) => {
             if let Some(k) = &key
-                && let Err(e) = st.dedup.confirm(k).await
+                && let Err(e) = st.dedup.confirm(k, source.dedup_window).await
             {
                 tracing::warn!(error = %e, "could not mark delivery id as seen");
             }
@@ -130,6 +176,14 @@ async fn accept(
             })
         }
     }
+}
+
+/// A handshake's answer: counted, logged, and nothing published.
+fn answered(st: &IngressState, name: &str, answer: Answer) -> Response {
+    let labels = HandshakeLabels { source: name.to_owned(), kind: answer.kind.to_owned() };
+    st.metrics.handshakes.get_or_create(&labels).inc();
+    tracing::info!(kind = answer.kind, "handshake answered");
+    answer.into_response()
 }
 
 fn accepted(id: &str, duplicate: bool) -> Response {

@@ -1,9 +1,11 @@
 //! Sources ready to serve: scheme built, secrets read, topic and partition key resolved.
 use std::collections::HashMap;
+use std::time::Duration;
 
-use hookbus_core::config::{Config, Secret};
+use hookbus_core::config::{Config, Handshake, Secret};
 
 use crate::IngressError;
+use crate::limits::RateLimiter;
 use crate::verify::Scheme;
 
 pub struct Source {
@@ -13,13 +15,20 @@ pub struct Source {
     pub tolerance_secs: u64,
     pub topic: String,
     pub partition_key: Option<String>,
+    /// How long delivery ids are remembered (None: `dedup.window_secs`).
+    pub dedup_window: Option<Duration>,
+    /// Accepted media types; empty = any.
+    pub content_types: Vec<String>,
+    pub rate_limiter: Option<RateLimiter>,
+    /// Handshakes answered beyond those the scheme implies.
+    pub handshakes: Vec<Handshake>,
 }
 
 /// Every configured source by name. Fails on the first secret that cannot be read.
 pub fn load(config: &Config) -> Result<HashMap<String, Source>, IngressError> {
     let mut out = HashMap::new();
     for (name, s) in &config.sources {
-        let scheme = Scheme::from_config(s.scheme, s.hmac.as_ref())?;
+        let scheme = Scheme::from_config(s)?;
         let secrets = s
             .secrets
             .iter()
@@ -36,6 +45,10 @@ pub fn load(config: &Config) -> Result<HashMap<String, Source>, IngressError> {
                 tolerance_secs: s.tolerance_secs,
                 topic: config.source_topic(name).to_owned(),
                 partition_key: s.partition_key.clone(),
+                dedup_window: s.dedup_window_secs.map(Duration::from_secs),
+                content_types: s.content_types.clone(),
+                rate_limiter: s.rate_limit.as_ref().and_then(RateLimiter::new),
+                handshakes: s.handshakes.clone(),
             },
         );
     }

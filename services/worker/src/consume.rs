@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookbus_broker::{Broker, Consumer, OffsetTracker, Received};
+use prometheus_client::metrics::gauge::Gauge;
 use time::OffsetDateTime;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
@@ -11,7 +12,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::SubLabel;
-use crate::process::{Ctx, Work, process};
+use crate::ordering::KeyGate;
+use crate::process::{Ctx, Outcome, Work, process};
+use crate::ssrf::{Guard, GuardedResolver};
 use crate::{Subscription, WorkerError, WorkerMetrics};
 
 const COMMIT_EVERY: Duration = Duration::from_millis(200);
@@ -25,11 +28,14 @@ pub async fn run(
     metrics: WorkerMetrics,
     shutdown: CancellationToken,
     grace: Duration,
+    guard: Arc<Guard>,
 ) -> Result<(), WorkerError> {
     let publisher = broker.publisher();
-    // Targets are called as configured: no redirects, so a 3xx is a visible failure, not a detour.
+    // Targets are called as configured: no redirects, so a 3xx is a visible failure, not a detour;
+    // names resolve through the SSRF guard, and connections go only to the addresses it vetted.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
         .user_agent(concat!("hookbus/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| WorkerError::Http(e.to_string()))?;
@@ -37,11 +43,18 @@ pub async fn run(
     for sub in subs {
         publisher.ensure_topics(&sub.owned_topics()).await?;
         let ctx = Arc::new(Ctx {
-            sub,
             client: client.clone(),
             publisher: publisher.clone(),
             metrics: metrics.clone(),
             shutdown: shutdown.clone(),
+            guard: guard.clone(),
+            breaker: sub.breaker.map(|c| std::sync::Mutex::new(crate::health::Breaker::new(c))),
+            limiter: sub
+                .config
+                .rate_limit_per_sec
+                .and_then(std::num::NonZeroU32::new)
+                .map(|n| governor::RateLimiter::direct(governor::Quota::per_second(n))),
+            sub,
         });
         tasks.spawn(run_one(ctx, broker.clone(), grace));
     }
@@ -51,55 +64,79 @@ pub async fn run(
     Ok(())
 }
 
-/// A retry record whose time has not come; its partition is paused meanwhile.
+/// A retry record whose time has not come; its partition is paused meanwhile (unordered mode), or,
+/// in ordered mode, an event retrying in place while its key waits.
 struct Held {
     record: Received,
     work: Work,
     due: OffsetDateTime,
 }
 
-type Done = (String, i32, i64, bool);
+/// A finished delivery task: where its record sits, its key, and what became of it.
+struct Done {
+    record: Received,
+    key: String,
+    outcome: Outcome,
+}
+
+/// Events queued behind busy keys before the consumer stops reading (ordered mode backpressure).
+const MAX_QUEUED: usize = 10_000;
+
+struct Loop {
+    ctx: Arc<Ctx>,
+    consumer: Box<dyn Consumer>,
+    tracker: OffsetTracker,
+    permits: Arc<Semaphore>,
+    done_tx: mpsc::UnboundedSender<Done>,
+    /// Paused tier records (partition paused) and in-place retries (ordered mode).
+    paused: Vec<Held>,
+    in_place: Vec<Held>,
+    gate: KeyGate<(Received, Work)>,
+    outstanding: usize,
+    gauge: Gauge,
+}
 
 async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Result<(), WorkerError> {
     let sub = ctx.sub.clone();
-    let mut consumer = broker.consumer(&sub.group(), &sub.consumed_topics())?;
-    tracing::info!(subscription = %sub.name, topic = %sub.config.topic, target = %sub.config.target, "subscription started");
-    let mut tracker = OffsetTracker::default();
+    let consumer = broker.consumer(&sub.group(), &sub.consumed_topics())?;
+    tracing::info!(subscription = %sub.name, topic = %sub.config.topic, target = %sub.config.target, ordered = sub.config.ordered, "subscription started");
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
-    let permits = Arc::new(Semaphore::new(sub.config.concurrency));
-    let mut held: Vec<Held> = Vec::new();
-    let mut outstanding = 0usize;
-    let mut last_commit = Instant::now();
     let gauge = ctx.metrics.in_flight.get_or_create(&SubLabel { subscription: sub.name.clone() }).clone();
+    let mut l = Loop {
+        consumer,
+        tracker: OffsetTracker::default(),
+        permits: Arc::new(Semaphore::new(sub.config.concurrency)),
+        done_tx,
+        paused: Vec::new(),
+        in_place: Vec::new(),
+        gate: KeyGate::new(sub.config.ordered),
+        outstanding: 0,
+        gauge,
+        ctx: ctx.clone(),
+    };
+    let mut last_commit = Instant::now();
 
     while !ctx.shutdown.is_cancelled() {
         while let Ok(done) = done_rx.try_recv() {
-            outstanding -= 1;
-            finish(&mut tracker, done);
+            l.finish(done).await;
         }
         if last_commit.elapsed() >= COMMIT_EVERY {
-            commit(consumer.as_mut(), &mut tracker).await;
+            l.commit().await;
             last_commit = Instant::now();
         }
-        let now = OffsetDateTime::now_utc();
-        let (due, waiting): (Vec<Held>, Vec<Held>) = held.into_iter().partition(|h| h.due <= now);
-        held = waiting;
-        for h in due {
-            let (topic, partition) = (h.record.topic.clone(), h.record.partition);
-            if !held.iter().any(|w| w.record.topic == topic && w.record.partition == partition) {
-                consumer.resume(&topic, partition)?;
+        l.release_due().await?;
+        if l.gate.queued() >= MAX_QUEUED {
+            // Ordered mode with a stuck key and a flood behind it: stop reading until it drains.
+            if let Ok(Some(done)) = tokio::time::timeout(POLL, done_rx.recv()).await {
+                l.finish(done).await;
             }
-            let permit = permits.clone().acquire_owned().await.expect("semaphore is never closed");
-            outstanding += 1;
-            spawn(&ctx, h.record, h.work, permit, done_tx.clone(), gauge.clone());
+            continue;
         }
         let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => p.expect("semaphore is never closed"),
+            p = l.permits.clone().acquire_owned() => p.expect("semaphore is never closed"),
             _ = ctx.shutdown.cancelled() => break,
         };
-        let next_due = held.iter().map(|h| h.due).min();
-        let wait = next_due.map_or(POLL, |d| (d - now).try_into().unwrap_or(Duration::ZERO).min(POLL));
-        let record = match consumer.poll(wait).await {
+        let record = match l.consumer.poll(l.poll_wait()).await {
             Ok(Some(r)) => r,
             Ok(None) => continue,
             Err(e) => {
@@ -108,21 +145,23 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
                 continue;
             }
         };
-        tracker.started(&record.topic, record.partition, record.offset);
+        l.tracker.started(&record.topic, record.partition, record.offset);
         match Work::decode(&sub, &record) {
             Err(e) => {
                 // Not a hookbus record (another producer on the topic): nothing to deliver.
                 tracing::error!(error = %e, "skipping undecodable record");
-                tracker.finished(&record.topic, record.partition, record.offset);
+                l.tracker.finished(&record.topic, record.partition, record.offset);
             }
             Ok(work) => match work.not_before().filter(|nb| *nb > OffsetDateTime::now_utc()) {
                 Some(due) => {
-                    consumer.pause(&record.topic, record.partition)?;
-                    held.push(Held { record, work, due });
+                    l.consumer.pause(&record.topic, record.partition)?;
+                    l.paused.push(Held { record, work, due });
                 }
                 None => {
-                    outstanding += 1;
-                    spawn(&ctx, record, work, permit, done_tx.clone(), gauge.clone());
+                    let key = work.key().to_owned();
+                    if let Some((record, work)) = l.gate.admit(&key, (record, work)) {
+                        l.spawn(record, work, permit);
+                    }
                 }
             },
         }
@@ -130,50 +169,101 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
 
     // Shutdown: no new work; let started deliveries finish within the grace period.
     let deadline = Instant::now() + grace;
-    while outstanding > 0 {
+    while l.outstanding > 0 {
         match tokio::time::timeout_at(deadline, done_rx.recv()).await {
             Ok(Some(done)) => {
-                outstanding -= 1;
-                finish(&mut tracker, done);
+                l.outstanding -= 1;
+                l.settle(&done);
             }
             _ => break,
         }
     }
-    commit(consumer.as_mut(), &mut tracker).await;
-    tracing::info!(subscription = %sub.name, unfinished = outstanding, held = held.len(), "subscription stopped");
+    l.commit().await;
+    tracing::info!(subscription = %sub.name, unfinished = l.outstanding, held = l.paused.len() + l.in_place.len(), "subscription stopped");
     Ok(())
 }
 
-fn finish(tracker: &mut OffsetTracker, (topic, partition, offset, finished): Done) {
-    // An unfinished record keeps the watermark below it: it is consumed again after a restart.
-    if finished {
-        tracker.finished(&topic, partition, offset);
+impl Loop {
+    /// How long a poll may wait: never past the next held record's due time.
+    fn poll_wait(&self) -> Duration {
+        let next = self.paused.iter().chain(&self.in_place).map(|h| h.due).min();
+        let now = OffsetDateTime::now_utc();
+        next.map_or(POLL, |d| (d - now).try_into().unwrap_or(Duration::ZERO).min(POLL))
     }
-}
 
-fn spawn(
-    ctx: &Arc<Ctx>,
-    record: Received,
-    work: Work,
-    permit: tokio::sync::OwnedSemaphorePermit,
-    done: mpsc::UnboundedSender<Done>,
-    gauge: prometheus_client::metrics::gauge::Gauge,
-) {
-    let ctx = ctx.clone();
-    gauge.inc();
-    tokio::spawn(async move {
-        let finished = process(&ctx, work).await;
-        drop(permit);
-        gauge.dec();
-        let _ = done.send((record.topic, record.partition, record.offset, finished));
-    });
-}
+    /// Dispatches held records whose time has come, resuming partitions that hold nothing else.
+    async fn release_due(&mut self) -> Result<(), WorkerError> {
+        let now = OffsetDateTime::now_utc();
+        let (due, waiting): (Vec<Held>, Vec<Held>) =
+            std::mem::take(&mut self.paused).into_iter().partition(|h| h.due <= now);
+        self.paused = waiting;
+        for h in due {
+            let (topic, partition) = (h.record.topic.clone(), h.record.partition);
+            if !self.paused.iter().any(|w| w.record.topic == topic && w.record.partition == partition) {
+                self.consumer.resume(&topic, partition)?;
+            }
+            let key = h.work.key().to_owned();
+            if let Some((record, work)) = self.gate.admit(&key, (h.record, h.work)) {
+                let permit = self.permits.clone().acquire_owned().await.expect("semaphore is never closed");
+                self.spawn(record, work, permit);
+            }
+        }
+        let (due, waiting): (Vec<Held>, Vec<Held>) =
+            std::mem::take(&mut self.in_place).into_iter().partition(|h| h.due <= now);
+        self.in_place = waiting;
+        for h in due {
+            // The key is still busy with this very event: run it again directly.
+            let permit = self.permits.clone().acquire_owned().await.expect("semaphore is never closed");
+            self.spawn(h.record, h.work, permit);
+        }
+        Ok(())
+    }
 
-async fn commit(consumer: &mut dyn Consumer, tracker: &mut OffsetTracker) {
-    let positions = tracker.take_commits();
-    if !positions.is_empty()
-        && let Err(e) = consumer.commit(&positions).await
-    {
-        tracing::warn!(error = %e, "offset commit failed; it is retried with the next one");
+    /// Records the outcome: offsets, in-place retries, and the next event of the key.
+    async fn finish(&mut self, done: Done) {
+        self.outstanding -= 1;
+        if let Some((record, work)) = self.settle(&done) {
+            let permit = self.permits.clone().acquire_owned().await.expect("semaphore is never closed");
+            self.spawn(record, work, permit);
+        }
+        if let Outcome::RetryInPlace(env) = done.outcome {
+            self.in_place.push(Held { record: done.record, due: env.not_before, work: Work::Retry(*env) });
+        }
+    }
+
+    /// Offset bookkeeping for a finished task; returns the key's next waiting event, if any.
+    fn settle(&mut self, done: &Done) -> Option<(Received, Work)> {
+        let r = &done.record;
+        match done.outcome {
+            // An unfinished record keeps the watermark below it: it is consumed again after a restart.
+            Outcome::Finished => self.tracker.finished(&r.topic, r.partition, r.offset),
+            Outcome::Unfinished => {}
+            Outcome::RetryInPlace(_) => return None,
+        }
+        self.gate.release(&done.key)
+    }
+
+    fn spawn(&mut self, record: Received, work: Work, permit: tokio::sync::OwnedSemaphorePermit) {
+        let ctx = self.ctx.clone();
+        let done = self.done_tx.clone();
+        let gauge = self.gauge.clone();
+        let key = work.key().to_owned();
+        self.outstanding += 1;
+        gauge.inc();
+        tokio::spawn(async move {
+            let outcome = process(&ctx, work).await;
+            drop(permit);
+            gauge.dec();
+            let _ = done.send(Done { record, key, outcome });
+        });
+    }
+
+    async fn commit(&mut self) {
+        let positions = self.tracker.take_commits();
+        if !positions.is_empty()
+            && let Err(e) = self.consumer.commit(&positions).await
+        {
+            tracing::warn!(error = %e, "offset commit failed; it is retried with the next one");
+        }
     }
 }

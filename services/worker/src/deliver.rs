@@ -8,6 +8,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AF
 use time::OffsetDateTime;
 
 use crate::Subscription;
+use crate::process::Ctx;
+use crate::ssrf::Guard;
 
 /// How much of a failed response body is kept on the attempt record.
 const SNIPPET: usize = 1024;
@@ -19,16 +21,24 @@ pub(crate) struct AttemptResult {
 }
 
 pub(crate) async fn attempt(
-    client: &reqwest::Client,
-    sub: &Subscription,
+    ctx: &Ctx,
     event: &CloudEvent,
     body: Vec<u8>,
     number: u32,
     traceparent: Option<&str>,
 ) -> AttemptResult {
+    let sub = &ctx.sub;
     let at = OffsetDateTime::now_utc();
     let started = Instant::now();
-    let request = client
+    // IP-literal targets bypass the resolver, so they are vetted here; names are vetted as resolved.
+    if let Some(refused) = literal_refused(&ctx.guard, &sub.config.target) {
+        return AttemptResult {
+            attempt: failed_attempt(number, at, started, AttemptOutcome::ConnectError, refused),
+            failure: Some(Failure::Refused),
+        };
+    }
+    let request = ctx
+        .client
         .post(&sub.config.target)
         .timeout(sub.timeout)
         .headers(headers(sub, event, &body, at.unix_timestamp(), number, traceparent))
@@ -63,7 +73,9 @@ pub(crate) async fn attempt(
             }
         }
         Err(e) => {
-            let (outcome, failure) = if e.is_timeout() {
+            let (outcome, failure) = if refused_by_guard(&e) {
+                (AttemptOutcome::ConnectError, Failure::Refused)
+            } else if e.is_timeout() {
                 (AttemptOutcome::Timeout, Failure::Timeout)
             } else if e.is_connect() {
                 (AttemptOutcome::ConnectError, Failure::Connect)
@@ -77,6 +89,36 @@ pub(crate) async fn attempt(
     };
     record.latency_ms = started.elapsed().as_millis() as u64;
     AttemptResult { attempt: record, failure }
+}
+
+fn literal_refused(guard: &Guard, target: &str) -> Option<String> {
+    let url = reqwest::Url::parse(target).ok()?;
+    let ip = match url.host()? {
+        url::Host::Ipv4(v4) => std::net::IpAddr::V4(v4),
+        url::Host::Ipv6(v6) => std::net::IpAddr::V6(v6),
+        url::Host::Domain(_) => return None,
+    };
+    guard.check(ip).err().map(|r| r.to_string())
+}
+
+fn failed_attempt(
+    number: u32,
+    at: OffsetDateTime,
+    started: Instant,
+    outcome: AttemptOutcome,
+    error: String,
+) -> Attempt {
+    Attempt {
+        attempt: number,
+        at,
+        latency_ms: started.elapsed().as_millis() as u64,
+        outcome,
+        decision: Decision::GiveUp,
+        status: None,
+        error: Some(error),
+        response_snippet: None,
+        retry_after_ms: None,
+    }
 }
 
 fn headers(
@@ -124,6 +166,17 @@ pub(crate) fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
     }
     let when = httpdate::parse_http_date(s).ok()?;
     Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+fn refused_by_guard(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if c.is::<crate::ssrf::HostRefused>() {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -1,21 +1,68 @@
-//! Dead-letter operations as library functions (the CLI and a future admin API call these).
-//! A subscription's dead letters live in its DLQ topic; the `dlq-redrive` group's committed offset
-//! marks how far they were redriven, so `list` shows what is still pending.
-use std::collections::HashMap;
+//! Dead-letter and replay operations as library functions (the CLI and a future admin API call these).
+//!
+//! A subscription's dead letters live in `<prefix>.<sub>.dlq`. What was done with each one lives in a
+//! ledger topic beside it, `<prefix>.<sub>.dlq.resolved` (one record per redriven or purged dead
+//! letter), so any subset can be redriven or purged and `list` shows exactly the pending ones, on
+//! both backends. Readers use a throwaway consumer group and never commit.
+use std::collections::HashSet;
 use std::time::Duration;
 
-use hookbus_broker::{Broker, Consumer, Position, Received, Record};
-use hookbus_core::{DeadLetter, RetryEnvelope, topics};
+use hookbus_broker::{Broker, Consumer, Received, Record};
+use hookbus_core::{CloudEvent, DeadLetter, GiveUpReason, RetryEnvelope, topics};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::WorkerError;
 
-/// A pending dead letter and where it sits.
+/// A dead letter and where it sits.
 #[derive(Debug, Clone)]
 pub struct DlqEntry {
     pub partition: i32,
     pub offset: i64,
     pub record: DeadLetter,
+}
+
+/// Which dead letters an operation applies to; every set field must match.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Exact CloudEvent type, or a prefix ending in `*`.
+    pub event_type: Option<String>,
+    pub reason: Option<GiveUpReason>,
+    pub event_id: Option<String>,
+    /// Dead-lettered at or after.
+    pub since: Option<OffsetDateTime>,
+    /// Dead-lettered before.
+    pub until: Option<OffsetDateTime>,
+}
+
+impl Filter {
+    pub fn matches(&self, dl: &DeadLetter) -> bool {
+        self.event_type.as_deref().is_none_or(|t| type_matches(t, &dl.event.ty))
+            && self.reason.is_none_or(|r| r == dl.reason)
+            && self.event_id.as_deref().is_none_or(|id| id == dl.event.id)
+            && self.since.is_none_or(|s| dl.dead_lettered_at >= s)
+            && self.until.is_none_or(|u| dl.dead_lettered_at < u)
+    }
+}
+
+fn type_matches(pattern: &str, ty: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => ty.starts_with(prefix),
+        None => pattern == ty,
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Resolution {
+    partition: i32,
+    offset: i64,
+    action: String,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+}
+
+fn ledger_topic(prefix: &str, subscription: &str) -> String {
+    format!("{}.resolved", topics::dead_letter(prefix, subscription))
 }
 
 /// How long to wait for the first record: a new Kafka group member needs a moment to join.
@@ -25,18 +72,27 @@ fn first_wait(broker: &dyn Broker) -> Duration {
 
 const IDLE: Duration = Duration::from_millis(1500);
 
-/// Reads what is currently in the topic past the group's commit, stopping once it goes quiet.
-async fn read_pending(consumer: &mut dyn Consumer, first: Duration) -> Result<Vec<Received>, WorkerError> {
+/// Reads a whole topic with a throwaway group, stopping once it goes quiet. `progress` gets the count.
+async fn read_all(
+    broker: &dyn Broker,
+    topic: &str,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Vec<Received>, WorkerError> {
+    let group = format!("hookbus-reader-{}", uuid::Uuid::new_v4().simple());
+    let mut consumer: Box<dyn Consumer> = broker.consumer(&group, &[topic.to_owned()])?;
     let mut out = Vec::new();
-    let mut wait = first;
+    let mut wait = first_wait(broker);
     while let Some(r) = consumer.poll(wait).await? {
         out.push(r);
         wait = IDLE;
+        if out.len() % 1000 == 0 {
+            progress(out.len());
+        }
     }
     Ok(out)
 }
 
-fn decode(r: &Received) -> Result<DeadLetter, WorkerError> {
+fn decode<T: for<'de> Deserialize<'de>>(r: &Received) -> Result<T, WorkerError> {
     serde_json::from_slice(&r.record.payload).map_err(|e| WorkerError::BadRecord {
         topic: r.topic.clone(),
         partition: r.partition,
@@ -45,52 +101,133 @@ fn decode(r: &Received) -> Result<DeadLetter, WorkerError> {
     })
 }
 
-/// Dead letters of `subscription` not yet redriven.
-pub async fn list(broker: &dyn Broker, prefix: &str, subscription: &str) -> Result<Vec<DlqEntry>, WorkerError> {
-    let mut c =
-        broker.consumer(&topics::redrive_group(prefix, subscription), &[topics::dead_letter(prefix, subscription)])?;
-    read_pending(c.as_mut(), first_wait(broker))
+/// Pending (not redriven, not purged) dead letters of `subscription` matching `filter`.
+pub async fn list(
+    broker: &dyn Broker,
+    prefix: &str,
+    subscription: &str,
+    filter: &Filter,
+) -> Result<Vec<DlqEntry>, WorkerError> {
+    let publisher = broker.publisher();
+    let (dlq, ledger) = (topics::dead_letter(prefix, subscription), ledger_topic(prefix, subscription));
+    publisher.ensure_topics(&[dlq.clone(), ledger.clone()]).await?;
+    let resolved: HashSet<(i32, i64)> = read_all(broker, &ledger, &mut |_| {})
         .await?
         .iter()
-        .map(|r| Ok(DlqEntry { partition: r.partition, offset: r.offset, record: decode(r)? }))
-        .collect()
+        .map(decode::<Resolution>)
+        .map(|r| r.map(|r| (r.partition, r.offset)))
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for r in read_all(broker, &dlq, &mut |_| {}).await? {
+        if resolved.contains(&(r.partition, r.offset)) {
+            continue;
+        }
+        let record: DeadLetter = decode(&r)?;
+        if filter.matches(&record) {
+            out.push(DlqEntry { partition: r.partition, offset: r.offset, record });
+        }
+    }
+    Ok(out)
 }
 
-/// Re-publishes every pending dead letter of `subscription` to its immediate retry tier with a fresh
-/// attempt count, then marks them redriven. `progress` is called after each one with the count so far.
+fn json_record(key: &str, value: &impl Serialize) -> Result<Record, WorkerError> {
+    Ok(Record {
+        key: Some(key.as_bytes().to_vec()),
+        headers: vec![("content-type".into(), b"application/json".to_vec())],
+        payload: serde_json::to_vec(value).map_err(hookbus_core::CoreError::from)?,
+        timestamp_ms: OffsetDateTime::now_utc().unix_timestamp() * 1000,
+    })
+}
+
+/// Queues `event` for immediate delivery to `subscription` with a fresh attempt count.
+async fn requeue(broker: &dyn Broker, prefix: &str, subscription: &str, event: CloudEvent) -> Result<(), WorkerError> {
+    let retry = RetryEnvelope {
+        subscription: subscription.to_owned(),
+        attempts: Vec::new(),
+        not_before: OffsetDateTime::now_utc(),
+        event,
+    };
+    let record = json_record(&retry.event.partitionkey, &retry)?;
+    broker.publisher().publish(&topics::retry_tier(prefix, subscription, 0), record).await?;
+    Ok(())
+}
+
+async fn resolve(
+    broker: &dyn Broker,
+    prefix: &str,
+    subscription: &str,
+    e: &DlqEntry,
+    action: &str,
+) -> Result<(), WorkerError> {
+    let res =
+        Resolution { partition: e.partition, offset: e.offset, action: action.into(), at: OffsetDateTime::now_utc() };
+    broker.publisher().publish(&ledger_topic(prefix, subscription), json_record(&e.record.event.id, &res)?).await?;
+    Ok(())
+}
+
+/// Re-delivers the matching pending dead letters (fresh attempt count), then marks them redriven.
+/// A crash between the two redelivers an event twice at most; never loses one.
 pub async fn redrive(
     broker: &dyn Broker,
     prefix: &str,
     subscription: &str,
-    mut progress: impl FnMut(usize),
+    filter: &Filter,
+    mut progress: impl FnMut(usize, usize),
 ) -> Result<usize, WorkerError> {
-    let dlq = topics::dead_letter(prefix, subscription);
-    let tier0 = topics::retry_tier(prefix, subscription, 0);
     let publisher = broker.publisher();
-    publisher.ensure_topics(&[dlq.clone(), tier0.clone()]).await?;
-    let mut c = broker.consumer(&topics::redrive_group(prefix, subscription), &[dlq])?;
-    let pending = read_pending(c.as_mut(), first_wait(broker)).await?;
-    let mut next: HashMap<(String, i32), i64> = HashMap::new();
-    for (n, r) in pending.iter().enumerate() {
-        let dl = decode(r)?;
-        let retry = RetryEnvelope {
-            subscription: subscription.to_owned(),
-            event: dl.event,
-            attempts: Vec::new(),
-            not_before: OffsetDateTime::now_utc(),
-        };
-        let record = Record {
-            key: Some(retry.event.partitionkey.clone().into_bytes()),
-            headers: vec![("content-type".into(), b"application/json".to_vec())],
-            payload: serde_json::to_vec(&retry).map_err(hookbus_core::CoreError::from)?,
-            timestamp_ms: OffsetDateTime::now_utc().unix_timestamp() * 1000,
-        };
-        publisher.publish(&tier0, record).await?;
-        next.insert((r.topic.clone(), r.partition), r.offset + 1);
-        progress(n + 1);
+    publisher.ensure_topics(&[topics::retry_tier(prefix, subscription, 0)]).await?;
+    let pending = list(broker, prefix, subscription, filter).await?;
+    for (n, e) in pending.iter().enumerate() {
+        requeue(broker, prefix, subscription, e.record.event.clone()).await?;
+        resolve(broker, prefix, subscription, e, "redriven").await?;
+        progress(n + 1, pending.len());
     }
-    let positions: Vec<Position> =
-        next.into_iter().map(|((topic, partition), offset)| Position { topic, partition, offset }).collect();
-    c.commit(&positions).await?;
     Ok(pending.len())
+}
+
+/// Marks the matching pending dead letters as purged: they stay in the topic for audit but are no
+/// longer listed or redriven.
+pub async fn purge(
+    broker: &dyn Broker,
+    prefix: &str,
+    subscription: &str,
+    filter: &Filter,
+) -> Result<usize, WorkerError> {
+    let pending = list(broker, prefix, subscription, filter).await?;
+    for e in &pending {
+        resolve(broker, prefix, subscription, e, "purged").await?;
+    }
+    Ok(pending.len())
+}
+
+/// Summary of a replay.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReplaySummary {
+    pub scanned: usize,
+    pub replayed: usize,
+}
+
+/// Re-delivers to `subscription` the accepted events of its topic received in `[from, to)` (and of
+/// its event types), each with a fresh attempt count. Scans the topic from its start.
+pub async fn replay(
+    broker: &dyn Broker,
+    prefix: &str,
+    subscription: &str,
+    sub: &hookbus_core::config::SubscriptionConfig,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    mut progress: impl FnMut(usize),
+) -> Result<ReplaySummary, WorkerError> {
+    broker.publisher().ensure_topics(&[topics::retry_tier(prefix, subscription, 0)]).await?;
+    let records = read_all(broker, &sub.topic, &mut progress).await?;
+    let mut summary = ReplaySummary { scanned: records.len(), replayed: 0 };
+    for r in records {
+        let Ok(event) = CloudEvent::from_binary(&r.record.headers, &r.record.payload) else { continue };
+        if event.time < from || event.time >= to || !sub.wants(&event.ty) {
+            continue;
+        }
+        requeue(broker, prefix, subscription, event).await?;
+        summary.replayed += 1;
+    }
+    Ok(summary)
 }

@@ -5,8 +5,11 @@ mod consume;
 mod deliver;
 pub mod dlq;
 mod error;
+mod health;
 mod metrics;
+mod ordering;
 mod process;
+pub mod ssrf;
 mod subscription;
 
 pub use consume::run;

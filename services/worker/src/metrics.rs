@@ -34,6 +34,10 @@ pub struct WorkerMetrics {
     pub events: Family<OutcomeLabels, Counter>,
     pub in_flight: Family<SubLabel, Gauge>,
     pub attempt_seconds: Family<SubLabel, Histogram, LatencyBuckets>,
+    /// 1 while the subscription's circuit breaker is open or half-open.
+    pub circuit_open: Family<SubLabel, Gauge>,
+    /// 1 once the endpoint failed for longer than `disable_after`.
+    pub endpoint_disabled: Family<SubLabel, Gauge>,
 }
 
 impl WorkerMetrics {
@@ -43,7 +47,19 @@ impl WorkerMetrics {
             events: Family::default(),
             in_flight: Family::default(),
             attempt_seconds: Family::new_with_constructor(LatencyBuckets),
+            circuit_open: Family::default(),
+            endpoint_disabled: Family::default(),
         };
+        registry.register(
+            "hookbus_endpoint_circuit_open",
+            "Circuit breaker open (1) or closed (0)",
+            m.circuit_open.clone(),
+        );
+        registry.register(
+            "hookbus_endpoint_disabled",
+            "Endpoint disabled after failing too long",
+            m.endpoint_disabled.clone(),
+        );
         registry.register("hookbus_delivery_attempts", "HTTP delivery attempts by outcome", m.attempts.clone());
         registry.register("hookbus_worker_events", "Events finished by the worker, by result", m.events.clone());
         registry.register("hookbus_worker_in_flight", "Deliveries in flight", m.in_flight.clone());

@@ -8,6 +8,7 @@ use hookbus_core::topics;
 use hookbus_mapping::Mapping;
 
 use crate::WorkerError;
+use crate::health::BreakerConfig;
 
 pub struct Subscription {
     pub name: String,
@@ -17,6 +18,7 @@ pub struct Subscription {
     pub signing_key: Option<Vec<u8>>,
     pub timeout: Duration,
     pub prefix: String,
+    pub breaker: Option<BreakerConfig>,
 }
 
 impl Subscription {
@@ -41,7 +43,21 @@ impl Subscription {
             }
             None => None,
         };
+        let cb = &config.circuit_breaker;
+        let breaker = if cb.enabled {
+            let (window, cool_down, disable_after) = cb.durations().map_err(fail)?;
+            Some(BreakerConfig {
+                window,
+                min_requests: cb.min_requests,
+                failure_ratio: cb.failure_ratio,
+                cool_down,
+                disable_after,
+            })
+        } else {
+            None
+        };
         Ok(Self {
+            breaker,
             name: name.to_owned(),
             timeout: Duration::from_millis(config.timeout_ms),
             config: config.clone(),

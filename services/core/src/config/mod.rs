@@ -16,15 +16,15 @@ use std::collections::BTreeMap;
 pub use secret::{Secret, SecretRef};
 pub use sections::{
     BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, ServerConfig,
-    TelemetryConfig,
+    TelemetryConfig, WorkerConfig,
 };
-pub use source::{HmacAlgorithm, HmacParams, RateLimit, SchemeKind, SigEncoding, SourceConfig};
-pub use subscription::{RetryConfig, SubscriptionConfig};
+pub use source::{Handshake, HmacAlgorithm, HmacParams, HmacSigned, RateLimit, SchemeKind, SigEncoding, SourceConfig};
+pub use subscription::{BreakerSettings, RetryConfig, SubscriptionConfig};
 
 use crate::error::{ConfigIssue, CoreError};
 
 /// Top-level sections; environment variables outside these are not configuration.
-const SECTIONS: [&str; 6] = ["server", "broker", "dedup", "telemetry", "sources", "subscriptions"];
+const SECTIONS: [&str; 7] = ["server", "broker", "dedup", "telemetry", "worker", "sources", "subscriptions"];
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +37,8 @@ pub struct Config {
     pub dedup: DedupConfig,
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    #[serde(default)]
+    pub worker: WorkerConfig,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceConfig>,
     #[serde(default)]

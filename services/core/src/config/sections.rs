@@ -147,3 +147,11 @@ impl Default for TelemetryConfig {
         Self { otlp_endpoint: None, log_format: LogFormat::Text, service_name: "hookbus".into() }
     }
 }
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// Delivery targets allowed to resolve to internal addresses (loopback, private, link-local,
+    /// CGNAT, ...): IP addresses, CIDR subnets, or host names. Everything else internal is refused.
+    pub allow_targets: Vec<String>,
+}

@@ -36,6 +36,15 @@ pub struct SubscriptionConfig {
     pub concurrency: usize,
     #[serde(default)]
     pub retry: RetryConfig,
+    /// Requests per second to the target at most (smooths bursts for rate-limited APIs).
+    #[serde(default)]
+    pub rate_limit_per_sec: Option<u32>,
+    #[serde(default)]
+    pub circuit_breaker: BreakerSettings,
+    /// Deliver events with the same partition key strictly in order: the next waits until the
+    /// previous is delivered or dead-lettered, retrying in place. Different keys run in parallel.
+    #[serde(default)]
+    pub ordered: bool,
 }
 
 fn default_timeout_ms() -> u64 {
@@ -91,5 +100,44 @@ impl SubscriptionConfig {
                 Some(prefix) => ty.starts_with(prefix),
                 None => p == ty,
             })
+    }
+}
+
+/// `[subscriptions.NAME.circuit_breaker]`: stop hammering a failing target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BreakerSettings {
+    pub enabled: bool,
+    /// Attempts considered, e.g. "60s".
+    pub window: String,
+    /// Fewest attempts in the window before the failure ratio counts.
+    pub min_requests: usize,
+    /// Fraction of failed attempts (5xx, 429, timeouts, connection errors) that opens the circuit.
+    pub failure_ratio: f64,
+    /// How long an open circuit waits before one probe, e.g. "30s".
+    pub cool_down: String,
+    /// Disable the endpoint after failing this long without one success, e.g. "3d" (off by default).
+    pub disable_after: Option<String>,
+}
+
+impl Default for BreakerSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            window: "60s".into(),
+            min_requests: 20,
+            failure_ratio: 0.5,
+            cool_down: "30s".into(),
+            disable_after: None,
+        }
+    }
+}
+
+impl BreakerSettings {
+    /// (window, cool_down, disable_after), or a message naming the bad duration.
+    pub fn durations(&self) -> Result<(Duration, Duration, Option<Duration>), String> {
+        let parse =
+            |s: &str| humantime::parse_duration(s).map_err(|e| format!("`{s}`: {e} (use e.g. \"30s\", \"5m\")"));
+        Ok((parse(&self.window)?, parse(&self.cool_down)?, self.disable_after.as_deref().map(parse).transpose()?))
     }
 }

@@ -25,6 +25,18 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
         issue("dedup.window_secs".into(), "must be between 1 and 604800 (7 days)".into());
     }
 
+    for (i, a) in c.worker.allow_targets.iter().enumerate() {
+        let ok = a.parse::<ipnet::IpNet>().is_ok()
+            || a.parse::<std::net::IpAddr>().is_ok()
+            || url::Host::parse(a).is_ok_and(|h| matches!(h, url::Host::Domain(_)));
+        if !ok {
+            issue(
+                format!("worker.allow_targets[{i}]"),
+                format!("`{a}` is not an IP address, CIDR subnet or host name"),
+            );
+        }
+    }
+
     for (name, s) in &c.sources {
         let key = format!("sources.{name}");
         if !valid_name(name) {
@@ -123,6 +135,19 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
             }
             Ok(_) => {}
             Err(m) => issue(format!("{key}.retry"), m),
+        }
+        let cb = &s.circuit_breaker;
+        if let Err(m) = cb.durations() {
+            issue(format!("{key}.circuit_breaker"), m);
+        }
+        if !(cb.failure_ratio > 0.0 && cb.failure_ratio <= 1.0) || cb.min_requests == 0 {
+            issue(
+                format!("{key}.circuit_breaker"),
+                "failure_ratio must be in (0, 1] and min_requests at least 1".into(),
+            );
+        }
+        if s.rate_limit_per_sec == Some(0) {
+            issue(format!("{key}.rate_limit_per_sec"), "must be at least 1 (omit it for no limit)".into());
         }
         if !(0.0..=1.0).contains(&s.retry.jitter) {
             issue(format!("{key}.retry.jitter"), "must be between 0.0 and 1.0".into());

@@ -1,34 +1,32 @@
 //! GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`, keyed with the secret's
 //! raw bytes (<https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries>).
-//! GitHub sends no signed timestamp, so there is no tolerance check; replays are left to dedup
-//! on `X-GitHub-Delivery`.
-use hookbus_core::signing::{constant_time_eq, hmac_sha256};
+//! When that header is absent, the legacy `X-Hub-Signature: sha1=<hex HMAC-SHA1>` that GitHub still
+//! sends (and GitHub Enterprise Server versions before SHA-256 send alone) is accepted instead
+//! (<https://docs.github.com/en/webhooks/webhook-events-and-payloads#delivery-headers>); a present
+//! but broken SHA-256 header never falls back. GitHub sends no signed timestamp, so there is no
+//! tolerance check; replays are left to dedup on `X-GitHub-Delivery`.
+use hookbus_core::config::HmacAlgorithm::{Sha1, Sha256};
+use hookbus_core::config::SigEncoding::Hex;
 
-use super::{Inbound, VerifyError, required_header};
+use super::mac::BodyMac;
+use super::{Inbound, VerifyError};
 
 const SIG_HEADER: &str = "X-Hub-Signature-256";
 const PREFIX: &str = "sha256=";
+const MAC: BodyMac = BodyMac { header: SIG_HEADER, prefix: PREFIX, alg: Sha256, enc: Hex };
+const LEGACY: BodyMac = BodyMac { header: "X-Hub-Signature", prefix: "sha1=", alg: Sha1, enc: Hex };
 
 pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
-    let value = required_header(req.headers, SIG_HEADER)?;
-    let hex_sig =
-        value.strip_prefix(PREFIX).ok_or_else(|| VerifyError::malformed(SIG_HEADER, "expected `sha256=<hex>`"))?;
-    // Decoding (rather than comparing hex text) accepts either hex case, as GitHub's docs'
-    // own examples do not promise one.
-    let given = hex::decode(hex_sig)
-        .ok()
-        .filter(|b| b.len() == 32)
-        .ok_or_else(|| VerifyError::malformed(SIG_HEADER, "expected 64 hex digits after `sha256=`"))?;
-    let matched = secrets
-        .iter()
-        .fold(false, |found, s| found | constant_time_eq(&hmac_sha256(s.as_bytes(), &[req.body]), &given));
-    if matched { Ok(()) } else { Err(VerifyError::SignatureMismatch) }
+    // Hex decoding accepts either case, as GitHub's docs do not promise one.
+    if !req.headers.contains_key(SIG_HEADER) && req.headers.contains_key(LEGACY.header) {
+        return LEGACY.verify(req, secrets);
+    }
+    MAC.verify(req, secrets)
 }
 
 pub(super) fn sign(secret: &str, body: &[u8], delivery_id: &str) -> Vec<(String, String)> {
-    let mac = hmac_sha256(secret.as_bytes(), &[body]);
     vec![
-        (SIG_HEADER.into(), format!("{PREFIX}{}", hex::encode(mac))),
+        (SIG_HEADER.into(), MAC.value(secret, body)),
         ("X-GitHub-Event".into(), "push".into()),
         ("X-GitHub-Delivery".into(), delivery_id.into()),
         ("Content-Type".into(), "application/json".into()),
@@ -83,8 +81,30 @@ mod tests {
 
     #[test]
     fn missing_header() {
-        let only_sha1 = headers(&[("X-Hub-Signature".into(), "sha1=abc".into())]);
-        assert_eq!(check(&only_sha1, BODY, &[Secret::new(SECRET)]), Err(VerifyError::MissingHeader(SIG_HEADER.into())));
+        let none = headers(&[("X-GitHub-Event".into(), "push".into())]);
+        assert_eq!(check(&none, BODY, &[Secret::new(SECRET)]), Err(VerifyError::MissingHeader(SIG_HEADER.into())));
+    }
+
+    // No published SHA-1 vector: built from the same documented secret and payload with
+    // `printf '%s' 'Hello, World!' | openssl dgst -sha1 -hmac "It's a Secret to Everybody"`.
+    const SHA1_SIG: &str = "sha1=01dc10d0c83e72ed246219cdd91669667fe2ca59";
+
+    #[test]
+    fn legacy_sha1_is_the_fallback_when_sha256_is_absent() {
+        let only_sha1 = headers(&[("X-Hub-Signature".into(), SHA1_SIG.into())]);
+        let s = [Secret::new(SECRET)];
+        assert_eq!(check(&only_sha1, BODY, &s), Ok(()));
+        assert_eq!(check(&only_sha1, b"Hello, World?", &s), Err(VerifyError::SignatureMismatch));
+        assert_eq!(check(&only_sha1, BODY, &[Secret::new("other")]), Err(VerifyError::SignatureMismatch));
+        for bad in ["sha1=abc", SIG, "01dc10d0c83e72ed246219cdd91669667fe2ca59"] {
+            let map = headers(&[("X-Hub-Signature".into(), bad.into())]);
+            assert_eq!(check(&map, BODY, &s).unwrap_err().code(), "malformed_signature_header", "{bad}");
+        }
+        // Both present: SHA-256 decides, so a broken SHA-256 cannot be rescued by a good SHA-1.
+        let both = with_header(&only_sha1, SIG_HEADER, b"sha256=00");
+        assert_eq!(check(&both, BODY, &s).unwrap_err().code(), "malformed_signature_header");
+        let wrong256 = with_header(&only_sha1, SIG_HEADER, SIG.replace("757", "000").as_bytes());
+        assert_eq!(check(&wrong256, BODY, &s), Err(VerifyError::SignatureMismatch));
     }
 
     #[test]

@@ -1,103 +1,122 @@
-//! Generic HMAC over the raw body, for providers without a dedicated scheme: the header, the
-//! algorithm, the encoding and an optional prefix (e.g. `sha256=`) come from `[sources.NAME.hmac]`.
-//! The key is the secret's text as bytes. No timestamp is signed, so there is no tolerance check.
-use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use hmac::{Hmac, Mac};
-use hookbus_core::config::{HmacAlgorithm, HmacParams, SigEncoding};
-use hookbus_core::signing::{constant_time_eq, hmac_sha256};
+//! Generic HMAC, for providers without a dedicated scheme, configured in `[sources.NAME.hmac]`:
+//! the header, the algorithm (sha1/sha256/sha512), the encoding (hex/base64), an optional prefix
+//! (e.g. `sha256=`), and what is signed: the raw body (default), `timestamp_body` (the
+//! `timestamp_header` value, then the body, with the timestamp checked against the source's
+//! tolerance) or `url_body` (the URL the provider posted to, `public_url` when set, then the body),
+//! the parts joined by an optional `separator`. The key is the secret's text as bytes.
+use hookbus_core::config::{HmacParams, HmacSigned};
 
-use super::{Inbound, VerifyError, required_header};
+use super::mac::{any_matches, compute, decode, encode, outcome};
+use super::{Inbound, VerifyError, check_tolerance, parse_timestamp, required_header, signed_url};
 
-/// Standard alphabet; padding optional on input because providers differ, always written on output.
-const B64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-/// Load-time check: a header name that `http` rejects could never be found on a request.
+/// Load-time checks: header names that `http` rejects could never be found on a request, and
+/// `timestamp_body` needs to know where the timestamp is.
 pub(super) fn validate(params: &HmacParams) -> Result<(), VerifyError> {
-    match http::HeaderName::from_bytes(params.header.as_bytes()) {
-        Ok(_) => Ok(()),
-        Err(_) => Err(VerifyError::Misconfigured(format!(
-            "hmac `header` {:?} is not a valid HTTP header name",
-            params.header
-        ))),
+    let names = [Some(("header", &params.header)), params.timestamp_header.as_ref().map(|h| ("timestamp_header", h))];
+    for (key, name) in names.into_iter().flatten() {
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(VerifyError::Misconfigured(format!("hmac `{key}` {name:?} is not a valid HTTP header name")));
+        }
     }
-}
-
-/// Name and MAC length in bytes, for the length check's message.
-fn spec(alg: HmacAlgorithm) -> (&'static str, usize) {
-    match alg {
-        HmacAlgorithm::Sha1 => ("sha1", 20),
-        HmacAlgorithm::Sha256 => ("sha256", 32),
-        HmacAlgorithm::Sha512 => ("sha512", 64),
+    if params.signed == HmacSigned::TimestampBody && params.timestamp_header.is_none() {
+        return Err(VerifyError::Misconfigured(
+            "hmac `signed = \"timestamp_body\"` needs `timestamp_header`, the header carrying the unix timestamp"
+                .into(),
+        ));
     }
-}
-
-fn compute(alg: HmacAlgorithm, key: &[u8], body: &[u8]) -> Vec<u8> {
-    // HMAC takes keys of any length, so `new_from_slice` cannot fail; core only has SHA-256.
-    fn with<D: Mac + hmac::digest::KeyInit>(key: &[u8], body: &[u8]) -> Vec<u8> {
-        let mut mac = <D as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
-        mac.update(body);
-        mac.finalize().into_bytes().to_vec()
-    }
-    match alg {
-        HmacAlgorithm::Sha1 => with::<Hmac<sha1::Sha1>>(key, body),
-        HmacAlgorithm::Sha256 => hmac_sha256(key, &[body]).to_vec(),
-        HmacAlgorithm::Sha512 => with::<Hmac<sha2::Sha512>>(key, body),
-    }
+    Ok(())
 }
 
 fn prefix(params: &HmacParams) -> &str {
     params.prefix.as_deref().unwrap_or("")
 }
 
-pub(super) fn verify(p: &HmacParams, req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
-    let name = p.header.as_str();
-    let malformed = |reason: String| VerifyError::malformed(name, reason);
-    let value = required_header(req.headers, name)?;
-    let encoded = value
-        .strip_prefix(prefix(p))
-        .ok_or_else(|| malformed(format!("the value does not start with the configured prefix {:?}", prefix(p))))?;
-    let given = match p.encoding {
-        // `hex` decodes either case.
-        SigEncoding::Hex => hex::decode(encoded.trim()).map_err(|_| "not valid hex"),
-        SigEncoding::Base64 => B64.decode(encoded.trim()).map_err(|_| "not valid base64"),
-    }
-    .map_err(|e| malformed(format!("the signature is {e}")))?;
-    let (alg_name, len) = spec(p.algorithm);
-    if given.len() != len {
-        // Usually the configured algorithm or encoding is not the provider's.
-        let n = given.len();
-        let why = format!("the signature is {n} bytes but {alg_name} gives {len}; check `algorithm`");
-        return Err(malformed(why));
-    }
-    let matched = secrets
-        .iter()
-        .fold(false, |found, s| found | constant_time_eq(&compute(p.algorithm, s.as_bytes(), req.body), &given));
-    if matched { Ok(()) } else { Err(VerifyError::SignatureMismatch) }
+fn separator(params: &HmacParams) -> &[u8] {
+    params.separator.as_deref().unwrap_or("").as_bytes()
 }
 
-pub(super) fn sign(params: &HmacParams, secret: &str, body: &[u8]) -> Vec<(String, String)> {
-    let mac = compute(params.algorithm, secret.as_bytes(), body);
-    let encoded = match params.encoding {
-        SigEncoding::Hex => hex::encode(mac),
-        SigEncoding::Base64 => B64.encode(mac),
+/// The part signed before the body, if any: the timestamp text (and its value) or the URL.
+enum Lead {
+    None,
+    Timestamp(String, i64),
+    Url(String),
+}
+
+impl Lead {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Lead::None => b"",
+            Lead::Timestamp(text, _) => text.as_bytes(),
+            Lead::Url(url) => url.as_bytes(),
+        }
+    }
+}
+
+fn mac(p: &HmacParams, key: &[u8], lead: &Lead, body: &[u8]) -> Vec<u8> {
+    match lead {
+        Lead::None => compute(p.algorithm, key, &[body]),
+        _ => compute(p.algorithm, key, &[lead.bytes(), separator(p), body]),
+    }
+}
+
+pub(super) fn verify(
+    p: &HmacParams,
+    public_url: Option<&str>,
+    req: &Inbound<'_>,
+    secrets: &[&str],
+    tolerance_secs: u64,
+) -> Result<(), VerifyError> {
+    let name = p.header.as_str();
+    let value = required_header(req.headers, name)?;
+    let encoded = value.strip_prefix(prefix(p)).ok_or_else(|| {
+        VerifyError::malformed(name, format!("the value does not start with the configured prefix {:?}", prefix(p)))
+    })?;
+    let given = decode(name, encoded, p.encoding, p.algorithm)?;
+    let lead = match (p.signed, p.timestamp_header.as_deref()) {
+        (HmacSigned::Body, _) => Lead::None,
+        (HmacSigned::TimestampBody, Some(ts_header)) => {
+            let text = required_header(req.headers, ts_header)?;
+            Lead::Timestamp(text.to_owned(), parse_timestamp(ts_header, text)?)
+        }
+        // `from_config` refuses this; a hand-built scheme gets the same message.
+        (HmacSigned::TimestampBody, None) => validate(p).map(|_| Lead::None)?,
+        (HmacSigned::UrlBody, _) => Lead::Url(signed_url::resolve(public_url, req.url, "hmac")?),
     };
-    let value = format!("{}{encoded}", prefix(params));
-    vec![(params.header.clone(), value), ("Content-Type".into(), "application/json".into())]
+    outcome(any_matches(secrets, &[given], |key| mac(p, key, &lead, req.body)))?;
+    match lead {
+        Lead::Timestamp(_, ts) => check_tolerance(req.now, ts, tolerance_secs),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn sign(
+    p: &HmacParams,
+    public_url: Option<&str>,
+    secret: &str,
+    body: &[u8],
+    now: i64,
+) -> Result<Vec<(String, String)>, VerifyError> {
+    let lead = match p.signed {
+        HmacSigned::Body => Lead::None,
+        HmacSigned::TimestampBody => Lead::Timestamp(now.to_string(), now),
+        HmacSigned::UrlBody => Lead::Url(signed_url::for_signing(public_url, "hmac")?),
+    };
+    let value = format!("{}{}", prefix(p), encode(p.encoding, &mac(p, secret.as_bytes(), &lead, body)));
+    let mut out = vec![(p.header.clone(), value), ("Content-Type".into(), "application/json".into())];
+    if let (Lead::Timestamp(text, _), Some(h)) = (&lead, &p.timestamp_header) {
+        out.push((h.clone(), text.clone()));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use hookbus_core::config::HmacAlgorithm::{Sha1, Sha256, Sha512};
     use hookbus_core::config::SigEncoding::{Base64, Hex};
-    use hookbus_core::config::{SchemeKind, Secret};
+    use hookbus_core::config::{HmacAlgorithm, Secret, SigEncoding};
 
     use super::super::Scheme;
-    use super::super::test_util::{expired, headers, hmac_params, inbound, with_header};
+    use super::super::test_util::{Case, expired, headers, hmac_params, inbound, source, with_header};
     use super::*;
 
     const SECRET: &str = "hookbus-test-secret";
@@ -129,7 +148,7 @@ mod tests {
     ];
 
     fn scheme(alg: HmacAlgorithm, enc: SigEncoding, prefix: Option<&str>) -> Scheme {
-        Scheme::Hmac(hmac_params(alg, enc, prefix))
+        Scheme::Hmac { params: hmac_params(alg, enc, prefix), public_url: None }
     }
 
     /// The common case: `X-Signature: sha256=<hex>`.
@@ -149,12 +168,68 @@ mod tests {
 
     #[test]
     fn hmac_without_usable_params_is_misconfigured() {
-        let err = Scheme::from_config(SchemeKind::Hmac, None).unwrap_err();
-        assert_eq!(err.code(), "source_misconfigured");
-        let mut bad = hmac_params(Sha1, Base64, None);
-        bad.header = "X Signature".into();
-        let err = Scheme::from_config(SchemeKind::Hmac, Some(&bad)).unwrap_err();
-        assert_eq!(err.code(), "source_misconfigured");
+        let mut config = source("hmac", None);
+        config.hmac = None;
+        assert_eq!(Scheme::from_config(&config).unwrap_err().code(), "source_misconfigured");
+        let bad_params = [
+            HmacParams { header: "X Signature".into(), ..HmacParams::default() },
+            HmacParams { header: "X-Sig".into(), timestamp_header: Some("X Ts".into()), ..HmacParams::default() },
+            HmacParams { header: "X-Sig".into(), signed: HmacSigned::TimestampBody, ..HmacParams::default() },
+        ];
+        for params in bad_params {
+            config.hmac = Some(params.clone());
+            assert_eq!(Scheme::from_config(&config).unwrap_err().code(), "source_misconfigured", "{params:?}");
+        }
+    }
+
+    /// `X-Signature: sha256=<hex>` over `{X-Timestamp}.{body}`, like Stripe without the header
+    /// packing. Built with
+    /// `printf '%s' '1700000000.{"event":"ping"}' | openssl dgst -sha256 -hmac 'hookbus-test-secret'`.
+    fn timestamped() -> Case {
+        let params = HmacParams {
+            signed: HmacSigned::TimestampBody,
+            timestamp_header: Some("X-Timestamp".into()),
+            separator: Some(".".into()),
+            ..hmac_params(Sha256, Hex, Some("sha256="))
+        };
+        let sig = "sha256=eeb4aa6b248d1033a3303bb864241d3e1972f7ab3e1e61d3058bc03d1b04a260";
+        let pairs = [("X-Signature", sig), ("X-Timestamp", "1700000000")];
+        Case::new(Scheme::Hmac { params, public_url: None }, SECRET, &pairs, BODY, NOW)
+    }
+
+    #[test]
+    fn timestamp_body_vector_tolerance_and_headers() {
+        let case = timestamped();
+        case.standard("hookbus-test-secreT");
+        case.enforces_tolerance(NOW);
+        case.rejects_missing("X-Timestamp");
+        case.rejects_missing("X-Signature");
+        case.rejects_malformed("X-Timestamp", &[b"soon", b"1.5", b""]);
+        // The timestamp is signed: moving it breaks the signature.
+        assert_eq!(case.verify_header("X-Timestamp", b"1700000001"), Err(VerifyError::SignatureMismatch));
+        case.round_trips();
+    }
+
+    /// Base64 HMAC-SHA256 of the public URL (with the query the request carried) + body, built with
+    /// `printf '%s' 'https://hooks.example.com/in/acme?x=1{"event":"ping"}' | openssl dgst -sha256
+    /// -hmac 'hookbus-test-secret' -binary | base64`.
+    #[test]
+    fn url_body_vector_uses_public_url_and_request_query() {
+        let params = HmacParams { signed: HmacSigned::UrlBody, ..hmac_params(Sha256, Base64, None) };
+        let public_url = Some("https://hooks.example.com/in/acme".to_owned());
+        let pairs = [("X-Signature", "b9yocODSuy0QADONSlYajRMbbxd7aOxeNxQxl0IUrEY=")];
+        let case = Case::new(Scheme::Hmac { params: params.clone(), public_url }, SECRET, &pairs, BODY, NOW)
+            .at_url("/webhooks/acme?x=1");
+        case.standard("wrong");
+        case.rejects_missing("X-Signature");
+        assert_eq!(case.clone().at_url("/webhooks/acme?x=2").verify(), Err(VerifyError::SignatureMismatch));
+        // `sign` signs `public_url` as configured, so a request without a query of its own matches.
+        case.clone().at_url("/webhooks/acme").round_trips();
+        // Without public_url an absolute request URL works, a bare path is a configuration problem.
+        let bare = Case { scheme: Scheme::Hmac { params, public_url: None }, ..case.clone() };
+        assert_eq!(bare.clone().at_url("https://hooks.example.com/in/acme?x=1").verify(), Ok(()));
+        assert_eq!(bare.verify().unwrap_err().code(), "source_misconfigured");
+        assert_eq!(bare.scheme.sign(SECRET, BODY, NOW, "d").unwrap_err().code(), "source_misconfigured");
     }
 
     #[test]
