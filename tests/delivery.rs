@@ -86,7 +86,39 @@ async fn a_poison_event_is_dead_lettered_and_blocks_nothing(backend: Backend) {
     app.stop().await;
 }
 
+async fn every_retry_tier_is_used_until_retries_are_exhausted(backend: Backend) {
+    // Twenty events fail every attempt, so each retry tier holds several records at once (a paused
+    // tier must not skip the ones queued behind its head).
+    let rx = Receiver::start().await;
+    rx.fail_path("/crm", 503);
+    let schedule = vec!["0s", "50ms", "50ms", "50ms", "300ms", "300ms", "50ms", "50ms", "50ms", "50ms"];
+    let bus = Bus::new(backend, &rx.url, Options { schedule, circuit_breaker: false, ..Options::default() });
+    let app = bus.start().await;
+    let events: Vec<String> = (0..20).map(|_| id()).collect();
+    for ev in &events {
+        assert_eq!(bus::post_github(&app.url, &bus::github_push("acme/a", "a@x.io"), ev).await.0, 202);
+    }
+    rx.wait_until("ten attempts of every event", WAIT, |r| r.len() >= 200).await;
+    for ev in &events {
+        let attempts: Vec<String> = rx.for_event(ev).iter().map(|r| r.header("hookbus-attempt").to_owned()).collect();
+        assert_eq!(attempts, (1..=10).map(|n| n.to_string()).collect::<Vec<_>>(), "{ev}");
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let dead =
+            hookbus_worker::dlq::list(bus.broker().as_ref(), &bus.prefix, "crm", &Default::default()).await.unwrap();
+        if dead.len() == events.len() {
+            assert!(dead.iter().all(|e| e.record.reason == hookbus_core::GiveUpReason::RetriesExhausted));
+            assert!(dead.iter().all(|e| e.record.attempts.len() == 10));
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{} of {} dead-lettered", dead.len(), events.len());
+    }
+    app.stop().await;
+}
+
 on_every_backend!(
+    every_retry_tier_is_used_until_retries_are_exhausted,
     a_poison_event_is_dead_lettered_and_blocks_nothing,
     ordered_mode_holds_only_the_failing_key,
     a_failing_endpoint_does_not_slow_another_subscription

@@ -62,6 +62,8 @@ pub struct Options {
     pub produce_timeout_ms: u64,
     /// The `crm` subscription's jq transform.
     pub transform: &'static str,
+    /// The `crm` subscription's circuit breaker (tests of retry mechanics turn it off).
+    pub circuit_breaker: bool,
 }
 
 impl Default for Options {
@@ -74,6 +76,7 @@ impl Default for Options {
             redis_url: None,
             produce_timeout_ms: 5000,
             transform: CRM_TRANSFORM,
+            circuit_breaker: true,
         }
     }
 }
@@ -152,6 +155,7 @@ signing_secret = {{ value = "{OUT_SECRET}" }}
 timeout_ms = {timeout}
 ordered = {ordered}
 retry = {{ schedule = [{schedule}], jitter = 0.0 }}
+circuit_breaker = {{ enabled = {breaker} }}
 
 [subscriptions.billing]
 topic = "{prefix}-acme"
@@ -166,6 +170,7 @@ retry = {{ schedule = [{schedule}], jitter = 0.0 }}
             timeout = opts.timeout_ms,
             ordered = opts.ordered,
             transform = opts.transform,
+            breaker = opts.circuit_breaker,
             produce_timeout = opts.produce_timeout_ms,
             allow = if opts.allow_loopback { "\"127.0.0.1\"" } else { "" },
         );
@@ -302,7 +307,10 @@ impl Bus {
         if let Some(addr) = listen {
             cmd.env("HOOKBUS_SERVER__LISTEN", addr);
         }
-        let mut proc = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        // The child's log goes next to its config, for a failing test to point at.
+        let n = std::fs::read_dir(self.dir.path()).map(|d| d.count()).unwrap_or(0);
+        let log = std::fs::File::create(self.dir.path().join(format!("serve-{n}.log"))).unwrap();
+        let mut proc = cmd.stdout(std::process::Stdio::piped()).stderr(log).spawn().unwrap();
         let mut line = String::new();
         std::io::BufReader::new(proc.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url = line
@@ -311,6 +319,35 @@ impl Bus {
             .unwrap_or_else(|| panic!("hookbus serve did not start: {line:?}"))
             .to_owned();
         Child { proc, url }
+    }
+}
+
+impl Bus {
+    /// The last lines of every child process log, for failure messages.
+    pub fn child_logs(&self) -> String {
+        let mut out = String::new();
+        let mut logs: Vec<_> = std::fs::read_dir(self.dir.path()).unwrap().flatten().map(|e| e.path()).collect();
+        logs.retain(|p| p.extension().is_some_and(|e| e == "log"));
+        logs.sort();
+        // Kept after the test's temporary directory is gone, for a closer look.
+        let keep = std::env::temp_dir().join("hookbus-test-logs");
+        let _ = std::fs::create_dir_all(&keep);
+        for p in logs {
+            let _ = std::fs::copy(&p, keep.join(p.file_name().unwrap()));
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            out.push_str(&format!(
+                "--- {} (last 20 of {} lines; copy in {})\n",
+                p.display(),
+                lines.len(),
+                keep.display()
+            ));
+            for l in &lines[lines.len().saturating_sub(20)..] {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        out
     }
 }
 

@@ -34,8 +34,10 @@ pub trait Publisher: Send + Sync {
 pub trait Consumer: Send {
     /// The next record, or `None` when nothing arrived within `timeout`.
     async fn poll(&mut self, timeout: Duration) -> Result<Option<Received>, BrokerError>;
-    /// Commits, per partition, the offset of the next record to read.
-    async fn commit(&mut self, positions: &[Position]) -> Result<(), BrokerError>;
+    /// Commits, per partition, the offset of the next record to read. With `wait`, returns once the
+    /// commit is stored (use at shutdown); without, it may still be in flight when this returns, so
+    /// the consume loop never stalls on the group coordinator (a later commit supersedes it).
+    async fn commit(&mut self, positions: &[Position], wait: bool) -> Result<(), BrokerError>;
     /// Stops returning records of a partition (the position is kept) until `resume`.
     fn pause(&mut self, topic: &str, partition: i32) -> Result<(), BrokerError>;
     fn resume(&mut self, topic: &str, partition: i32) -> Result<(), BrokerError>;
@@ -45,6 +47,9 @@ pub trait Consumer: Send {
 pub trait Broker: Send + Sync {
     fn publisher(&self) -> Arc<dyn Publisher>;
     fn consumer(&self, group: &str, topics: &[String]) -> Result<Box<dyn Consumer>, BrokerError>;
+    /// Reads every partition of `topics` from the start without joining a consumer group (no
+    /// rebalance wait), for tools that scan a topic; it never commits.
+    fn reader(&self, topics: &[String]) -> Result<Box<dyn Consumer>, BrokerError>;
     fn name(&self) -> &'static str;
 }
 

@@ -35,6 +35,15 @@ impl OffsetTracker {
         self.parts.values().map(|p| p.in_flight.len()).sum()
     }
 
+    /// Every partition's current commit position (for a final commit that must not rely on earlier
+    /// fire-and-forget commits having landed).
+    pub fn positions(&mut self) -> Vec<Position> {
+        for p in self.parts.values_mut() {
+            p.committed = None;
+        }
+        self.take_commits()
+    }
+
     /// Positions that advanced since the last call; the caller commits them.
     pub fn take_commits(&mut self) -> Vec<Position> {
         let mut out = Vec::new();

@@ -80,7 +80,7 @@ async fn resumes_from_commit_and_redelivers_the_rest(b: Backend) {
     let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
     let got = take(&mut c, 6).await;
     let fourth = &got[3];
-    c.commit(&[Position { topic: t.clone(), partition: fourth.partition, offset: fourth.offset }]).await.unwrap();
+    c.commit(&[Position { topic: t.clone(), partition: fourth.partition, offset: fourth.offset }], true).await.unwrap();
     drop(c);
     let mut again = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
     let rest = take(&mut again, 3).await;
@@ -112,6 +112,25 @@ async fn pause_holds_a_topic_back_until_resume(b: Backend) {
     assert_eq!(rest.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), vec![record(1), record(2)]);
 }
 
+async fn resume_continues_right_after_the_paused_record(b: Backend) {
+    // A retry tier pauses while its head record is not due; records written meanwhile, or fetched
+    // ahead of the pause, must all come after resume, none skipped.
+    let t = topic("prefetch");
+    publish_n(&b, &t, 10).await;
+    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let first = take(&mut c, 1).await.remove(0);
+    c.pause(&t, first.partition).unwrap();
+    let p = b.broker.publisher();
+    for i in 10..30 {
+        p.publish(&t, record(i)).await.unwrap();
+    }
+    assert!(c.poll(Duration::from_millis(1500)).await.unwrap().is_none(), "paused");
+    c.resume(&t, first.partition).unwrap();
+    let rest = take(&mut c, 29).await;
+    let offsets: Vec<i64> = rest.iter().map(|r| r.offset).collect();
+    assert_eq!(offsets, (first.offset + 1..first.offset + 30).collect::<Vec<_>>(), "no record skipped");
+}
+
 async fn poll_times_out_on_an_empty_topic(b: Backend) {
     let t = topic("empty");
     b.broker.publisher().ensure_topics(std::slice::from_ref(&t)).await.unwrap();
@@ -119,6 +138,36 @@ async fn poll_times_out_on_an_empty_topic(b: Backend) {
     let started = std::time::Instant::now();
     assert!(c.poll(Duration::from_millis(300)).await.unwrap().is_none());
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+async fn reader_sees_everything_from_the_start(b: Backend) {
+    let t = topic("reader");
+    publish_n(&b, &t, 4).await;
+    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let got = take(&mut c, 4).await;
+    c.commit(&[Position { topic: t.clone(), partition: got[3].partition, offset: got[3].offset + 1 }], true)
+        .await
+        .unwrap();
+    let mut r = b.broker.reader(std::slice::from_ref(&t)).unwrap();
+    let all = take(&mut r, 4).await;
+    assert_eq!(all.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), (0..4).map(record).collect::<Vec<_>>());
+    assert!(r.poll(Duration::from_millis(500)).await.unwrap().is_none(), "nothing beyond the end");
+}
+
+async fn one_consumer_reads_many_topics(b: Backend) {
+    // A subscription consumes its source topic and every retry tier: a dozen topics per consumer.
+    let base = topic("many");
+    let topics: Vec<String> = (0..12).map(|i| format!("{base}.{i}")).collect();
+    b.broker.publisher().ensure_topics(&topics).await.unwrap();
+    let mut c = b.broker.consumer("g", &topics).unwrap();
+    for (i, t) in topics.iter().enumerate().rev() {
+        b.broker.publisher().publish(t, record(i)).await.unwrap();
+    }
+    let mut got: Vec<String> = take(&mut c, topics.len()).await.into_iter().map(|r| r.topic).collect();
+    got.sort();
+    let mut want = topics.clone();
+    want.sort();
+    assert_eq!(got, want, "every topic delivered");
 }
 
 macro_rules! contract {
@@ -134,4 +183,7 @@ contract!(
     groups_are_independent,
     pause_holds_a_topic_back_until_resume,
     poll_times_out_on_an_empty_topic,
+    resume_continues_right_after_the_paused_record,
+    reader_sees_everything_from_the_start,
+    one_consumer_reads_many_topics,
 );

@@ -22,7 +22,52 @@ pub(crate) type Compiled = jaq_core::Filter<Data>;
 
 /// Compile `code` with the full jaq standard library
 /// (jaq-core + jaq-std + jaq-json definitions and native filters).
+/// Longest program accepted. Mappings are a few lines; the bound keeps hostile input small.
+const MAX_LEN: usize = 16 * 1024;
+/// Deepest nesting, and most operators and path steps, accepted. jaq's parser and evaluator recurse
+/// per nesting level and per chained operator; a few hundred of them exhaust a 2 MiB thread stack in
+/// a debug build and abort the process, which no error could report.
+const MAX_DEPTH: usize = 128;
+const MAX_CHAIN: usize = 256;
+
+/// Refuses programs too long or too deeply nested to parse safely. Brackets are counted everywhere
+/// (also inside string literals, which only makes the bound stricter) and so are block keywords.
+fn check_shape(program: Program, code: &str) -> Result<(), MappingError> {
+    let too = |message: String| MappingError::Compile { program, line: 1, column: 1, message };
+    if code.len() > MAX_LEN {
+        return Err(too(format!("program is {} bytes; at most {MAX_LEN} are accepted", code.len())));
+    }
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in code.chars() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    let blocks = code
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| matches!(*w, "if" | "reduce" | "foreach" | "try" | "def" | "label"))
+        .count();
+    if deepest > MAX_DEPTH || blocks > MAX_DEPTH {
+        return Err(too(format!("program nests deeper than {MAX_DEPTH} levels; split it with `def`s or simplify it")));
+    }
+    let operators = code.chars().filter(|c| "|,+-*/%<>=".contains(*c)).count()
+        + code.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| matches!(*w, "and" | "or")).count();
+    let steps = code.chars().filter(|c| *c == '.').count();
+    if operators > MAX_CHAIN || steps > MAX_CHAIN {
+        return Err(too(format!(
+            "program chains more than {MAX_CHAIN} operators or path steps; split it with `def`s or simplify it"
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn compile(program: Program, code: &str) -> Result<Compiled, MappingError> {
+    check_shape(program, code)?;
     // The standard definitions are `Def<&'static str>`; the loader wants the
     // same string lifetime as the user program, so shorten them explicitly
     // (the type is covariant, this is a no-op).

@@ -121,7 +121,7 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
             l.finish(done).await;
         }
         if last_commit.elapsed() >= COMMIT_EVERY {
-            l.commit().await;
+            l.commit(false).await;
             last_commit = Instant::now();
         }
         l.release_due().await?;
@@ -154,6 +154,7 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
             }
             Ok(work) => match work.not_before().filter(|nb| *nb > OffsetDateTime::now_utc()) {
                 Some(due) => {
+                    tracing::debug!(topic = %record.topic, partition = record.partition, offset = record.offset, %due, "holding retry until due; partition paused");
                     l.consumer.pause(&record.topic, record.partition)?;
                     l.paused.push(Held { record, work, due });
                 }
@@ -178,7 +179,7 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
             _ => break,
         }
     }
-    l.commit().await;
+    l.commit(true).await;
     tracing::info!(subscription = %sub.name, unfinished = l.outstanding, held = l.paused.len() + l.in_place.len(), "subscription stopped");
     Ok(())
 }
@@ -199,7 +200,9 @@ impl Loop {
         self.paused = waiting;
         for h in due {
             let (topic, partition) = (h.record.topic.clone(), h.record.partition);
-            if !self.paused.iter().any(|w| w.record.topic == topic && w.record.partition == partition) {
+            let resume = !self.paused.iter().any(|w| w.record.topic == topic && w.record.partition == partition);
+            tracing::debug!(%topic, partition, offset = h.record.offset, resume, "retry due");
+            if resume {
                 self.consumer.resume(&topic, partition)?;
             }
             let key = h.work.key().to_owned();
@@ -258,10 +261,11 @@ impl Loop {
         });
     }
 
-    async fn commit(&mut self) {
-        let positions = self.tracker.take_commits();
+    /// Commits finished positions: fire-and-forget while running, all of them and waiting at the end.
+    async fn commit(&mut self, wait: bool) {
+        let positions = if wait { self.tracker.positions() } else { self.tracker.take_commits() };
         if !positions.is_empty()
-            && let Err(e) = self.consumer.commit(&positions).await
+            && let Err(e) = self.consumer.commit(&positions, wait).await
         {
             tracing::warn!(error = %e, "offset commit failed; it is retried with the next one");
         }

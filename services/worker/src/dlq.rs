@@ -3,7 +3,7 @@
 //! A subscription's dead letters live in `<prefix>.<sub>.dlq`. What was done with each one lives in a
 //! ledger topic beside it, `<prefix>.<sub>.dlq.resolved` (one record per redriven or purged dead
 //! letter), so any subset can be redriven or purged and `list` shows exactly the pending ones, on
-//! both backends. Readers use a throwaway consumer group and never commit.
+//! both backends. Readers are assigned partitions directly (no group) and never commit.
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -65,21 +65,20 @@ fn ledger_topic(prefix: &str, subscription: &str) -> String {
     format!("{}.resolved", topics::dead_letter(prefix, subscription))
 }
 
-/// How long to wait for the first record: a new Kafka group member needs a moment to join.
+/// How long to wait for the first record: a Kafka reader needs its first fetch round trip.
 fn first_wait(broker: &dyn Broker) -> Duration {
-    if broker.name() == "kafka" { Duration::from_secs(15) } else { Duration::from_millis(500) }
+    if broker.name() == "kafka" { Duration::from_secs(3) } else { Duration::from_millis(500) }
 }
 
-const IDLE: Duration = Duration::from_millis(1500);
+const IDLE: Duration = Duration::from_millis(1000);
 
-/// Reads a whole topic with a throwaway group, stopping once it goes quiet. `progress` gets the count.
+/// Reads a whole topic without a consumer group, stopping once it goes quiet. `progress` gets the count.
 async fn read_all(
     broker: &dyn Broker,
     topic: &str,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Vec<Received>, WorkerError> {
-    let group = format!("hookbus-reader-{}", uuid::Uuid::new_v4().simple());
-    let mut consumer: Box<dyn Consumer> = broker.consumer(&group, &[topic.to_owned()])?;
+    let mut consumer: Box<dyn Consumer> = broker.reader(&[topic.to_owned()])?;
     let mut out = Vec::new();
     let mut wait = first_wait(broker);
     while let Some(r) = consumer.poll(wait).await? {

@@ -1,4 +1,5 @@
 //! A group member with manual commits: offsets advance only when the worker says so.
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +12,13 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use super::kafka_err;
 use crate::{BrokerError, Consumer, Position, Received, Record};
 
+/// Longest wait for a synchronous commit (shutdown, redrive) before reporting it failed.
+const COMMIT_WAIT: Duration = Duration::from_secs(10);
+
 pub struct KafkaConsumer {
     inner: Arc<StreamConsumer>,
+    /// Offset after the last record handed out, per partition: where a resumed partition continues.
+    next: HashMap<(String, i32), i64>,
 }
 
 impl KafkaConsumer {
@@ -32,7 +38,30 @@ impl KafkaConsumer {
             .map_err(kafka_err)?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         inner.subscribe(&names).map_err(kafka_err)?;
-        Ok(Self { inner: Arc::new(inner) })
+        Ok(Self { inner: Arc::new(inner), next: HashMap::new() })
+    }
+
+    /// Assigned (not subscribed) to every partition of `topics` from the beginning.
+    pub(super) fn reader(mut base: ClientConfig, topics: &[String]) -> Result<Self, BrokerError> {
+        let inner: StreamConsumer = base
+            // librdkafka wants a group id even for manual assignment; nothing is committed under it.
+            .set("group.id", "hookbus-reader")
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "false")
+            .create()
+            .map_err(kafka_err)?;
+        let mut tpl = TopicPartitionList::new();
+        for topic in topics {
+            let meta = inner.fetch_metadata(Some(topic), Duration::from_secs(10)).map_err(kafka_err)?;
+            for t in meta.topics() {
+                for p in t.partitions() {
+                    tpl.add_partition_offset(topic, p.id(), Offset::Beginning).map_err(kafka_err)?;
+                }
+            }
+        }
+        inner.assign(&tpl).map_err(kafka_err)?;
+        Ok(Self { inner: Arc::new(inner), next: HashMap::new() })
     }
 
     fn one(topic: &str, partition: i32) -> TopicPartitionList {
@@ -49,6 +78,7 @@ impl Consumer for KafkaConsumer {
             Err(_) => return Ok(None),
             Ok(r) => r.map_err(kafka_err)?,
         };
+        self.next.insert((msg.topic().to_owned(), msg.partition()), msg.offset() + 1);
         let headers = msg
             .headers()
             .map(|hs| hs.iter().map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec())).collect())
@@ -66,18 +96,22 @@ impl Consumer for KafkaConsumer {
         }))
     }
 
-    async fn commit(&mut self, positions: &[Position]) -> Result<(), BrokerError> {
+    async fn commit(&mut self, positions: &[Position], wait: bool) -> Result<(), BrokerError> {
         let mut tpl = TopicPartitionList::new();
         for p in positions {
             tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.offset)).map_err(kafka_err)?;
         }
-        // Synchronous, so a commit is known to have landed (or failed) before the caller moves on;
-        // run off the async threads because it waits for the group coordinator.
+        if !wait {
+            // Queued to the coordinator; never blocks. A synchronous commit here could wait on a
+            // rebalance that itself waits for this consumer to poll again.
+            return self.inner.commit(&tpl, CommitMode::Async).map_err(kafka_err);
+        }
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.commit(&tpl, CommitMode::Sync))
-            .await
-            .map_err(|e| BrokerError::Kafka(e.to_string()))?
-            .map_err(kafka_err)
+        let sync = tokio::task::spawn_blocking(move || inner.commit(&tpl, CommitMode::Sync));
+        match tokio::time::timeout(COMMIT_WAIT, sync).await {
+            Ok(joined) => joined.map_err(|e| BrokerError::Kafka(e.to_string()))?.map_err(kafka_err),
+            Err(_) => Err(BrokerError::Unavailable(format!("offset commit not acknowledged within {COMMIT_WAIT:?}"))),
+        }
     }
 
     fn pause(&mut self, topic: &str, partition: i32) -> Result<(), BrokerError> {
@@ -85,6 +119,18 @@ impl Consumer for KafkaConsumer {
     }
 
     fn resume(&mut self, topic: &str, partition: i32) -> Result<(), BrokerError> {
-        self.inner.resume(&Self::one(topic, partition)).map_err(kafka_err)
+        self.inner.resume(&Self::one(topic, partition)).map_err(kafka_err)?;
+        // Pausing drops records librdkafka had already fetched for the partition, and fetching then
+        // continues after them: seek back to the record after the last one handed out, or those
+        // records would be skipped. (Seeking a paused partition is refused, hence after resume.)
+        if let Some(next) = self.next.get(&(topic.to_owned(), partition)) {
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition_offset(topic, partition, Offset::Offset(*next)).map_err(kafka_err)?;
+            let done = self.inner.seek_partitions(tpl, Duration::from_secs(5)).map_err(kafka_err)?;
+            for e in done.elements() {
+                e.error().map_err(kafka_err)?;
+            }
+        }
+        Ok(())
     }
 }

@@ -121,6 +121,10 @@ impl Broker for KafkaBroker {
         Ok(Box::new(KafkaConsumer::new(base(&self.config), &self.config, group, topics)?))
     }
 
+    fn reader(&self, topics: &[String]) -> Result<Box<dyn Consumer>, BrokerError> {
+        Ok(Box::new(KafkaConsumer::reader(base(&self.config), topics)?))
+    }
+
     fn name(&self) -> &'static str {
         "kafka"
     }

@@ -121,3 +121,36 @@ fn non_string_object_keys_cannot_be_delivered() {
         MappingError::Runtime { program: Program::Transform, message: "object keys must be strings, got 1".into() }
     );
 }
+
+#[test]
+fn deeply_nested_programs_are_refused_not_crashed_on() {
+    for code in [
+        format!("{}.{}", "(".repeat(1000), ")".repeat(1000)),
+        format!("{}1{}", "[".repeat(5000), "]".repeat(5000)),
+        "if true then ".repeat(500) + "1" + &" else 0 end".repeat(500),
+        "1 + ".repeat(20_000) + "1",
+    ] {
+        let err = Mapping::compile(None, Some(&code)).unwrap_err();
+        assert_eq!(err.code(), "mapping_compile_error", "{err}");
+    }
+    let ok = format!("{}.{}", "(".repeat(100), ")".repeat(100));
+    assert!(Mapping::compile(None, Some(&ok)).is_ok(), "ordinary nesting still compiles");
+}
+
+#[test]
+fn the_largest_accepted_programs_compile_and_run_on_a_small_stack() {
+    // At the bounds, chains of operators, pipes and paths must not exhaust a 2 MiB stack, even in a
+    // debug build; beyond them the program is refused.
+    for code in ["1 + ".repeat(120) + "1", ". | ".repeat(120) + ".", ".a".repeat(250), "1, ".repeat(250) + "1"] {
+        let run = code.clone();
+        let result = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || Mapping::compile(None, Some(&run)).map(|m| m.apply(&json!({"a": null})).is_ok()))
+            .unwrap()
+            .join();
+        assert!(matches!(result, Ok(Ok(_))), "accepted and survived: {}", &code[..20]);
+    }
+    for code in ["1 + ".repeat(300) + "1", ".a".repeat(300)] {
+        assert!(Mapping::compile(None, Some(&code)).is_err(), "refused: {}", &code[..20]);
+    }
+}
