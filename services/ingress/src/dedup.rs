@@ -102,7 +102,14 @@ impl RedisDedup {
     /// Connects (the manager reconnects by itself after Redis restarts).
     pub async fn connect(url: &str, prefix: &str, window: Duration) -> Result<Self, IngressError> {
         let client = redis::Client::open(url).map_err(|e| IngressError::Dedup(format!("{url}: {e}")))?;
-        let conn = redis::aio::ConnectionManager::new(client)
+        // Short timeouts and few reconnect attempts: while Redis is down a webhook must get its answer
+        // (dedup fails open) in about a second, not hang behind a long reconnect backoff.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Duration::from_secs(1))
+            .set_response_timeout(Duration::from_secs(1))
+            .set_number_of_retries(1)
+            .set_max_delay(500);
+        let conn = redis::aio::ConnectionManager::new_with_config(client, config)
             .await
             .map_err(|e| IngressError::Dedup(format!("cannot connect to {url}: {e}")))?;
         Ok(Self { conn, prefix: prefix.to_owned(), window })
