@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use support::bus::{self, Backend, Bus, Options};
+use support::process;
 use support::receiver::Receiver;
 
 const EVENTS: usize = 10_000;
@@ -28,7 +29,7 @@ async fn ten_thousand_events_survive_failures_and_two_sigkills(backend: Backend)
     rx.chaos(300, 50, Duration::from_millis(1500));
     let schedule = vec!["0s", "50ms", "100ms", "200ms", "400ms", "800ms", "1s", "1s", "1s", "1s"];
     let bus = Bus::new(backend, &rx.url, Options { schedule, timeout_ms: 1000, ..Options::default() });
-    let addr = format!("127.0.0.1:{}", bus::free_port());
+    let addr = format!("127.0.0.1:{}", process::free_port());
     let url = format!("http://{addr}");
     let mut child = bus.spawn(Some(&addr));
     bus::wait_ready(&url).await;
@@ -149,8 +150,8 @@ async fn broker_outage_gives_503_then_recovers_without_restart() {
     if Backend::kafka().is_none() {
         return;
     }
-    let addr = format!("127.0.0.1:{}", bus::free_port());
-    let mut broker = bus::Server::tansu(&addr).await;
+    let addr = format!("127.0.0.1:{}", process::free_port());
+    let mut broker = process::Server::tansu(&addr).await;
     let rx = Receiver::start().await;
     let bus =
         Bus::new(Backend::Kafka(addr.clone()), &rx.url, Options { produce_timeout_ms: 1500, ..Options::default() });
@@ -165,7 +166,7 @@ async fn broker_outage_gives_503_then_recovers_without_restart() {
 
     // Back on the same address. Its in-memory storage starts empty: recreate the topic, as a real
     // Kafka would still have it.
-    let _broker = bus::Server::tansu(&addr).await;
+    let _broker = process::Server::tansu(&addr).await;
     let topic = format!("{}-github", bus.prefix);
     bus.broker().publisher().ensure_topics(&[topic]).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -186,8 +187,8 @@ async fn redis_restart_dedup_recovers_without_restart() {
     if bus::redis_url().is_none() {
         return;
     }
-    let addr = format!("127.0.0.1:{}", bus::free_port());
-    let mut redis = bus::Server::redis(&addr).await;
+    let addr = format!("127.0.0.1:{}", process::free_port());
+    let mut redis = process::Server::redis(&addr).await;
     let rx = Receiver::start().await;
     let opts = Options { redis_url: Some(format!("redis://{addr}")), ..Options::default() };
     let bus = Bus::new(Backend::Embedded, &rx.url, opts);
@@ -200,7 +201,7 @@ async fn redis_restart_dedup_recovers_without_restart() {
     let (status, json) = bus::post_github(&app.url, &body, "r-2").await;
     assert_eq!((status, &json["duplicate"]), (202, &serde_json::json!(false)), "dedup down: accept (fail open)");
 
-    let _redis = bus::Server::redis(&addr).await;
+    let _redis = process::Server::redis(&addr).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let id = format!("r-3-{}", uuid::Uuid::new_v4());
