@@ -108,7 +108,7 @@ async fn ten_thousand_events_survive_failures_and_two_sigkills(backend: Backend)
     };
     let attempts = rx.requests().len();
     println!(
-        "fault suite [{name}]: events={} accepted={} delivered={delivered} dead_lettered={dead} lost=0 \\
+        "fault suite [{name}]: events={} accepted={} delivered={delivered} dead_lettered={dead} lost=0 \
          duplicates={duplicates} attempts={attempts} time={:.1}s",
         events(),
         accepted.len(),
