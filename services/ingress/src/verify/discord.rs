@@ -6,7 +6,7 @@
 //! and checked against the tolerance. `sign` cannot work without Discord's private key.
 use ed25519_dalek::{Signature, VerifyingKey};
 
-use super::mac::outcome;
+use super::mac::any_public_key;
 use super::{Inbound, VerifyError, check_tolerance, parse_timestamp, required_header};
 
 const SIG: &str = "X-Signature-Ed25519";
@@ -30,17 +30,7 @@ pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -
         .ok_or_else(|| VerifyError::malformed(SIG, "expected 128 hex digits"))?;
     let sig = Signature::from_bytes(&bytes);
     let message = [ts_text.as_bytes(), req.body].concat();
-    let (mut matched, mut bad_key) = (false, false);
-    for secret in secrets {
-        match public_key(secret) {
-            Some(key) => matched |= key.verify_strict(&message, &sig).is_ok(),
-            None => bad_key = true,
-        }
-    }
-    if !matched && bad_key {
-        return Err(VerifyError::Misconfigured(BAD_KEY.into()));
-    }
-    outcome(matched)?;
+    any_public_key(secrets, public_key, |key| key.verify_strict(&message, &sig).is_ok(), BAD_KEY)?;
     check_tolerance(req.now, ts, tolerance_secs)
 }
 

@@ -79,6 +79,28 @@ pub(super) fn outcome(matched: bool) -> Result<(), VerifyError> {
     if matched { Ok(()) } else { Err(VerifyError::SignatureMismatch) }
 }
 
+/// Asymmetric schemes: the "secrets" are public keys and any one verifying accepts. When none
+/// matched and some key could not be parsed, the unusable key is the likelier cause, so that is
+/// reported (`bad_key`) instead of a mismatch.
+pub(super) fn any_public_key<K>(
+    secrets: &[&str],
+    parse: impl Fn(&str) -> Option<K>,
+    verifies: impl Fn(&K) -> bool,
+    bad_key: &str,
+) -> Result<(), VerifyError> {
+    let (mut matched, mut unusable) = (false, false);
+    for secret in secrets {
+        match parse(secret) {
+            Some(key) => matched |= verifies(&key),
+            None => unusable = true,
+        }
+    }
+    if !matched && unusable {
+        return Err(VerifyError::Misconfigured(bad_key.into()));
+    }
+    outcome(matched)
+}
+
 /// A provider that sends `header: {prefix}{encoded HMAC of the raw body}` and nothing else signed.
 pub(super) struct BodyMac {
     pub header: &'static str,

@@ -10,7 +10,7 @@ use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
 use p256::pkcs8::DecodePublicKey as _;
 
-use super::mac::{B64, outcome};
+use super::mac::{B64, any_public_key};
 use super::{Inbound, VerifyError, check_tolerance, parse_timestamp, required_header};
 
 const SIG: &str = "X-Twilio-Email-Event-Webhook-Signature";
@@ -34,18 +34,7 @@ pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -
     let sig = Signature::from_der(&der)
         .map_err(|_| VerifyError::malformed(SIG, "the signature is not a DER-encoded ECDSA signature"))?;
     let message = [ts_text.as_bytes(), req.body].concat();
-    let (mut matched, mut bad_key) = (false, false);
-    for secret in secrets {
-        match public_key(secret) {
-            Some(key) => matched |= key.verify(&message, &sig).is_ok(),
-            None => bad_key = true,
-        }
-    }
-    if !matched && bad_key {
-        // An unusable key is the likelier cause of a mismatch; say so.
-        return Err(VerifyError::Misconfigured(BAD_KEY.into()));
-    }
-    outcome(matched)?;
+    any_public_key(secrets, public_key, |key| key.verify(&message, &sig).is_ok(), BAD_KEY)?;
     check_tolerance(req.now, ts, tolerance_secs)
 }
 
