@@ -1,19 +1,16 @@
 //! Router tests for what reaches the ingress besides well-behaved deliveries: rate limits (429 with
 //! Retry-After), media types (415), wrong methods (405), handshakes (answered, never published) and
 //! the per-source dedup window. Driven with `oneshot`, no sockets; the broker is a recording double.
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+//! The harness is shared with `router.rs` in `harness/mod.rs`.
+mod harness;
 
-use async_trait::async_trait;
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use hookbus_broker::{BrokerError, Publisher, Record};
-use hookbus_core::config::Config;
-use hookbus_ingress::dedup::MemoryDedup;
-use hookbus_ingress::{IngressMetrics, IngressState, ops, router, source};
-use prometheus_client::registry::Registry;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::json;
+
+use harness::*;
 
 const SECRET: &str = "hostile-router-test-secret";
 
@@ -71,98 +68,14 @@ secrets = [{{ value = "{SECRET}" }}]
     )
 }
 
-#[derive(Default)]
-struct RecordingPublisher {
-    published: Mutex<Vec<(String, Record)>>,
-}
-
-impl RecordingPublisher {
-    fn count(&self) -> usize {
-        self.published.lock().unwrap().len()
-    }
-}
-
-#[async_trait]
-impl Publisher for RecordingPublisher {
-    async fn publish(&self, topic: &str, record: Record) -> Result<(i32, i64), BrokerError> {
-        let mut published = self.published.lock().unwrap();
-        published.push((topic.to_owned(), record));
-        Ok((0, published.len() as i64 - 1))
-    }
-
-    async fn ensure_topics(&self, _topics: &[String]) -> Result<(), BrokerError> {
-        Ok(())
-    }
-
-    async fn ready(&self) -> Result<(), BrokerError> {
-        Ok(())
-    }
-}
-
-struct Harness {
-    state: Arc<IngressState>,
-    publisher: Arc<RecordingPublisher>,
-    registry: Arc<Registry>,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-
-    fn header(&self, name: header::HeaderName) -> &str {
-        self.headers.get(&name).and_then(|v| v.to_str().ok()).unwrap_or_else(|| panic!("no {name} header"))
-    }
-
-    fn assert_error(&self, status: StatusCode, code: &str) {
-        assert_eq!(self.status, status, "body: {}", self.text());
-        assert!(self.header(header::CONTENT_TYPE).starts_with("application/json"));
-        assert_eq!(self.json()["error"]["code"], json!(code), "body: {}", self.text());
-        assert!(self.json()["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
-    }
-
-    /// A handshake answer: 200, the echoed text as text/plain, not sniffable.
-    fn assert_echo(&self, expected: &str) {
-        assert_eq!(self.status, StatusCode::OK, "body: {}", self.text());
-        assert!(self.header(header::CONTENT_TYPE).starts_with("text/plain"), "{:?}", self.headers);
-        assert_eq!(self.header(header::X_CONTENT_TYPE_OPTIONS), "nosniff");
-        assert_eq!(self.text(), expected);
-    }
-}
-
 impl Harness {
-    fn new(toml: &str) -> Self {
-        let config = Config::from_toml(toml, "test.toml").expect("test config parses");
-        let sources = source::load(&config).expect("test sources load");
-        let publisher = Arc::new(RecordingPublisher::default());
-        let mut registry = Registry::default();
-        let state = IngressState {
-            sources,
-            publisher: publisher.clone(),
-            dedup: Arc::new(MemoryDedup::new(Duration::from_secs(config.dedup.window_secs))),
-            metrics: IngressMetrics::register(&mut registry),
-            max_body_bytes: config.server.max_body_bytes,
-        };
-        Self { state: Arc::new(state), publisher, registry: Arc::new(registry) }
-    }
-
     fn base() -> Self {
-        Self::new(&base_config())
+        Self::from_toml(&base_config())
     }
 
     /// A POST to `uri` signed for `source` at `now`, with `extra` headers replacing signed ones.
     fn signed(&self, source: &str, uri: &str, body: &[u8], id: &str, extra: &[(&str, &str)]) -> Request<Body> {
-        let signed = self.state.sources[source].scheme.sign(SECRET, body, now(), id).expect("signing works");
+        let signed = self.sign(source, SECRET, body, now(), id);
         let mut builder = Request::post(uri);
         for (k, v) in &signed {
             if !extra.iter().any(|(e, _)| e.eq_ignore_ascii_case(k)) {
@@ -174,28 +87,6 @@ impl Harness {
         }
         builder.body(Body::from(body.to_vec())).unwrap()
     }
-
-    async fn send(&self, req: Request<Body>) -> Reply {
-        let resp = router(self.state.clone()).oneshot(req).await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
-        Reply { status, headers, body }
-    }
-
-    async fn get(&self, uri: &str) -> Reply {
-        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
-    }
-
-    async fn metrics(&self) -> String {
-        let app = ops::router(self.registry.clone(), self.publisher.clone());
-        let resp = app.oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
-        String::from_utf8(axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap()
-    }
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 const BODY: &[u8] = br#"{"zen":"Keep it logically awesome.","repository":{"full_name":"o/r"}}"#;
@@ -359,7 +250,7 @@ async fn a_sources_dedup_window_overrides_the_default() {
 
 #[tokio::test]
 async fn slack_url_verification_is_answered_after_the_signature_verified() {
-    let h = Harness::new(&signed_handshake_config());
+    let h = Harness::from_toml(&signed_handshake_config());
     let body = br#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
     h.send(h.signed("slack", "/webhooks/slack", body, "unused", &[]))
         .await
@@ -376,7 +267,7 @@ async fn slack_url_verification_is_answered_after_the_signature_verified() {
 
 #[tokio::test]
 async fn zoom_url_validation_is_answered_with_the_hmac_under_the_secret_that_verified() {
-    let h = Harness::new(&signed_handshake_config());
+    let h = Harness::from_toml(&signed_handshake_config());
     let body = br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}"#;
     let reply = h.send(h.signed("zoom", "/webhooks/zoom", body, "unused", &[])).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
@@ -389,7 +280,7 @@ async fn zoom_url_validation_is_answered_with_the_hmac_under_the_secret_that_ver
 
 #[tokio::test]
 async fn twitch_callback_verification_is_answered_and_notifications_are_published() {
-    let h = Harness::new(&signed_handshake_config());
+    let h = Harness::from_toml(&signed_handshake_config());
     let body = br#"{"challenge":"pogchamp-kappa-360noscope-vohiyo","subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","status":"webhook_callback_verification_pending","type":"channel.follow","version":"1"}}"#;
     let verification = [("Twitch-Eventsub-Message-Type", "webhook_callback_verification")];
     h.send(h.signed("twitch", "/webhooks/twitch", body, "e-verify", &verification))
@@ -406,7 +297,7 @@ async fn twitch_callback_verification_is_answered_and_notifications_are_publishe
 
 #[tokio::test]
 async fn woocommerce_creation_ping_gets_200_and_its_deliveries_are_verified() {
-    let h = Harness::new(&signed_handshake_config());
+    let h = Harness::from_toml(&signed_handshake_config());
     let ping = Request::post("/webhooks/woo")
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(Body::from("webhook_id=17"))
