@@ -64,6 +64,8 @@ pub struct Options {
     pub transform: &'static str,
     /// The `crm` subscription's circuit breaker (tests of retry mechanics turn it off).
     pub circuit_breaker: bool,
+    /// Kafka static membership: restarted workers take their old place in the group.
+    pub group_instance_id: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -77,6 +79,7 @@ impl Default for Options {
             produce_timeout_ms: 5000,
             transform: CRM_TRANSFORM,
             circuit_breaker: true,
+            group_instance_id: None,
         }
     }
 }
@@ -113,6 +116,7 @@ impl Bus {
             Some(u) => ("redis", u),
             None => ("memory", "redis://127.0.0.1:6379".to_owned()),
         };
+        let instance = opts.group_instance_id.map(|id| format!(", group_instance_id = \"{id}\"")).unwrap_or_default();
         let schedule = opts.schedule.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ");
         let toml = format!(
             r#"
@@ -124,7 +128,7 @@ shutdown_grace_secs = 5
 backend = "{backend_name}"
 topic_prefix = "{prefix}"
 embedded = {{ path = "{db}" }}
-kafka = {{ brokers = "{brokers}", partitions = 1, session_timeout_ms = 10000, produce_timeout_ms = {produce_timeout} }}
+kafka = {{ brokers = "{brokers}", partitions = 1, session_timeout_ms = 10000, max_poll_interval_ms = 10000, produce_timeout_ms = {produce_timeout}{instance} }}
 
 [worker]
 allow_targets = [{allow}]

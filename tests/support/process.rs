@@ -98,12 +98,16 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `program args` and waits until `addr` accepts connections.
-    pub async fn start(program: &str, args: &[String], addr: &str) -> Server {
+    /// Starts `program args` in `dir` and waits until `addr` accepts connections.
+    pub async fn start(program: &str, args: &[String], addr: &str, dir: &std::path::Path) -> Server {
+        // Its stderr, kept across restarts, for the failure message.
+        let log_path = dir.join(format!("{program}.log"));
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).unwrap();
         let proc = std::process::Command::new(program)
             .args(args)
+            .current_dir(dir)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -114,8 +118,10 @@ impl Server {
         Server { proc, addr: addr.to_owned() }
     }
 
-    /// A dedicated tansu Kafka-protocol broker (in-memory storage) on a free port.
-    pub async fn tansu(addr: &str) -> Server {
+    /// A dedicated tansu Kafka-protocol broker on `addr` (in-memory storage: only for tests that stop
+    /// or freeze a broker and need no more than a few records; its fetch skips the rest of a batch
+    /// when it starts inside one, docs/decisions/0004-test-broker.md). Its log goes to `dir`.
+    pub async fn tansu(addr: &str, dir: &std::path::Path) -> Server {
         let url = format!("tcp://{addr}");
         let args = [
             "broker",
@@ -126,19 +132,34 @@ impl Server {
             "--storage-engine",
             "memory://tansu/",
         ];
-        Server::start("tansu", &args.map(String::from), addr).await
+        Server::start("tansu", &args.map(String::from), addr, dir).await
     }
 
     /// A dedicated Redis that keeps nothing on disk, on a free port.
     pub async fn redis(addr: &str) -> Server {
         let port = addr.rsplit(':').next().unwrap().to_owned();
         let args = ["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
-        Server::start("redis-server", &args.map(String::from), addr).await
+        Server::start("redis-server", &args.map(String::from), addr, &std::env::temp_dir()).await
     }
 
     pub fn stop(&mut self) {
         let _ = self.proc.kill();
         let _ = self.proc.wait();
+    }
+
+    /// Freezes the process (SIGSTOP): it holds its connections and state but answers nothing, as a
+    /// hung or partitioned broker does, until `thaw`.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        let status = std::process::Command::new("kill").args([sig, &self.proc.id().to_string()]).status().unwrap();
+        assert!(status.success(), "kill {sig} failed");
     }
 }
 

@@ -87,6 +87,25 @@ async fn resumes_from_commit_and_redelivers_the_rest(b: Backend) {
     assert_eq!(rest.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), vec![record(3), record(4), record(5)]);
 }
 
+async fn restarts_inside_a_producer_batch(b: Backend) {
+    // Records published together travel in one producer batch; a commit can land in its middle (a
+    // later record of the batch finished first). The next consumer must get the batch's remainder:
+    // Kafka returns the whole batch and the client drops what lies before the position.
+    let t = topic("midbatch");
+    let p = b.broker.publisher();
+    p.ensure_topics(std::slice::from_ref(&t)).await.unwrap();
+    let sent = futures::future::join_all((0..8).map(|i| p.publish(&t, record(i)))).await;
+    let mut offsets: Vec<i64> = sent.into_iter().map(|r| r.unwrap().1).collect();
+    offsets.sort();
+    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let got = take(&mut c, 8).await;
+    c.commit(&[Position { topic: t.clone(), partition: got[0].partition, offset: got[3].offset }], true).await.unwrap();
+    drop(c);
+    let mut again = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let rest: Vec<i64> = take(&mut again, 5).await.iter().map(|r| r.offset).collect();
+    assert_eq!(rest, offsets[3..].to_vec(), "records after the committed position inside the batch");
+}
+
 async fn groups_are_independent(b: Backend) {
     let t = topic("groups");
     publish_n(&b, &t, 3).await;
@@ -180,6 +199,7 @@ macro_rules! contract {
 contract!(
     round_trip,
     resumes_from_commit_and_redelivers_the_rest,
+    restarts_inside_a_producer_batch,
     groups_are_independent,
     pause_holds_a_topic_back_until_resume,
     poll_times_out_on_an_empty_topic,

@@ -91,6 +91,8 @@ struct Loop {
     /// Paused tier records (partition paused) and in-place retries (ordered mode).
     paused: Vec<Held>,
     in_place: Vec<Held>,
+    /// Records read while too many events wait behind busy keys; their partitions are paused.
+    overflow: Vec<(Received, Work)>,
     gate: KeyGate<(Received, Work)>,
     outstanding: usize,
     gauge: Gauge,
@@ -109,6 +111,7 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
         done_tx,
         paused: Vec::new(),
         in_place: Vec::new(),
+        overflow: Vec::new(),
         gate: KeyGate::new(sub.config.ordered),
         outstanding: 0,
         gauge,
@@ -125,13 +128,7 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
             last_commit = Instant::now();
         }
         l.release_due().await?;
-        if l.gate.queued() >= MAX_QUEUED {
-            // Ordered mode with a stuck key and a flood behind it: stop reading until it drains.
-            if let Ok(Some(done)) = tokio::time::timeout(POLL, done_rx.recv()).await {
-                l.finish(done).await;
-            }
-            continue;
-        }
+        l.release_overflow().await?;
         let permit = tokio::select! {
             p = l.permits.clone().acquire_owned() => p.expect("semaphore is never closed"),
             _ = ctx.shutdown.cancelled() => break,
@@ -158,6 +155,12 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
                     l.consumer.pause(&record.topic, record.partition)?;
                     l.paused.push(Held { record, work, due });
                 }
+                None if l.gate.queued() >= MAX_QUEUED => {
+                    // Ordered mode with a stuck key and a flood behind it: stop reading this partition
+                    // until the queue drains, but keep polling so the consumer stays in its group.
+                    l.consumer.pause(&record.topic, record.partition)?;
+                    l.overflow.push((record, work));
+                }
                 None => {
                     let key = work.key().to_owned();
                     if let Some((record, work)) = l.gate.admit(&key, (record, work)) {
@@ -180,7 +183,7 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
         }
     }
     l.commit(true).await;
-    tracing::info!(subscription = %sub.name, unfinished = l.outstanding, held = l.paused.len() + l.in_place.len(), "subscription stopped");
+    tracing::info!(subscription = %sub.name, unfinished = l.outstanding, held = l.paused.len() + l.in_place.len() + l.overflow.len(), "subscription stopped");
     Ok(())
 }
 
@@ -200,7 +203,7 @@ impl Loop {
         self.paused = waiting;
         for h in due {
             let (topic, partition) = (h.record.topic.clone(), h.record.partition);
-            let resume = !self.paused.iter().any(|w| w.record.topic == topic && w.record.partition == partition);
+            let resume = !self.holds(&topic, partition);
             tracing::debug!(%topic, partition, offset = h.record.offset, resume, "retry due");
             if resume {
                 self.consumer.resume(&topic, partition)?;
@@ -218,6 +221,32 @@ impl Loop {
             // The key is still busy with this very event: run it again directly.
             let permit = self.permits.clone().acquire_owned().await.expect("semaphore is never closed");
             self.spawn(h.record, h.work, permit);
+        }
+        Ok(())
+    }
+
+    /// Whether a paused record still waits on this partition (a retry not due, or overflow).
+    fn holds(&self, topic: &str, partition: i32) -> bool {
+        let here = |r: &Received| r.topic == topic && r.partition == partition;
+        self.paused.iter().any(|h| here(&h.record)) || self.overflow.iter().any(|(r, _)| here(r))
+    }
+
+    /// Once the queue behind busy keys has drained to half the limit, admits the overflow records in
+    /// the order they were read and resumes their partitions.
+    async fn release_overflow(&mut self) -> Result<(), WorkerError> {
+        if self.overflow.is_empty() || self.gate.queued() > MAX_QUEUED / 2 {
+            return Ok(());
+        }
+        for (record, work) in std::mem::take(&mut self.overflow) {
+            let (topic, partition) = (record.topic.clone(), record.partition);
+            let key = work.key().to_owned();
+            if let Some((record, work)) = self.gate.admit(&key, (record, work)) {
+                let permit = self.permits.clone().acquire_owned().await.expect("semaphore is never closed");
+                self.spawn(record, work, permit);
+            }
+            if !self.holds(&topic, partition) {
+                self.consumer.resume(&topic, partition)?;
+            }
         }
         Ok(())
     }

@@ -28,11 +28,17 @@ impl KafkaConsumer {
         group: &str,
         topics: &[String],
     ) -> Result<Self, BrokerError> {
+        if let Some(id) = &config.group_instance_id {
+            base.set("group.instance.id", id);
+        }
         let inner: StreamConsumer = base
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", config.session_timeout_ms.to_string())
+            // The worker polls at least once per delivery timeout (validated below this), so a
+            // consumer silent for longer is stuck and should hand its partitions to another.
+            .set("max.poll.interval.ms", config.max_poll_interval_ms.to_string())
             .set("enable.partition.eof", "false")
             .create()
             .map_err(kafka_err)?;

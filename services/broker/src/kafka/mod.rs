@@ -2,7 +2,7 @@
 //! headers; hookbus never depends on transactions, only on idempotent produce and manual commits.
 mod consumer;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,23 +21,80 @@ pub use consumer::KafkaConsumer;
 #[derive(Clone)]
 pub struct KafkaBroker {
     config: KafkaConfig,
-    producer: FutureProducer,
+    /// Replaced when librdkafka declares the idempotent producer fatally failed (see `publish`).
+    producer: Arc<RwLock<Generation>>,
     admin: Arc<AdminClient<DefaultClientContext>>,
+}
+
+/// The producer in use and how many times it was replaced.
+struct Generation {
+    number: u64,
+    producer: FutureProducer,
 }
 
 impl KafkaBroker {
     pub fn new(config: &KafkaConfig) -> Result<Self, BrokerError> {
-        let producer: FutureProducer = base(config)
-            // Idempotence implies acks=all and ordered retries without duplicates within a session.
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("message.timeout.ms", config.produce_timeout_ms.to_string())
-            .set("linger.ms", "2")
-            .create()
-            .map_err(kafka_err)?;
+        let producer = Arc::new(RwLock::new(Generation { number: 0, producer: new_producer(config)? }));
         let admin = base(config).create().map_err(kafka_err)?;
         Ok(Self { config: config.clone(), producer, admin: Arc::new(admin) })
     }
+
+    fn producer(&self) -> (u64, FutureProducer) {
+        let g = self.producer.read().unwrap_or_else(|e| e.into_inner());
+        (g.number, g.producer.clone())
+    }
+
+    /// An idempotent producer whose state the broker lost or rejects (a fatal error, or sequence
+    /// and producer-id errors, e.g. after an outage or a cluster restored from scratch) fails every
+    /// later send. Only a new producer, with a new producer id, recovers; the records of the failed
+    /// one were never acknowledged, so nothing accepted is lost, and their senders retry (ingress
+    /// answered 503).
+    fn replace_if_broken(&self, generation: u64, failed: &FutureProducer, error: &KafkaError) -> bool {
+        let (code, reason) = match failed.client().fatal_error() {
+            Some(fatal) => fatal,
+            None => match error.rdkafka_error_code() {
+                Some(
+                    code @ (RDKafkaErrorCode::OutOfOrderSequenceNumber
+                    | RDKafkaErrorCode::UnknownProducerId
+                    | RDKafkaErrorCode::InvalidProducerEpoch
+                    | RDKafkaErrorCode::InvalidProducerIdMapping
+                    | RDKafkaErrorCode::ProducerFenced
+                    // What some Kafka-protocol brokers answer when their producer state is broken.
+                    | RDKafkaErrorCode::Unknown),
+                ) => (code, error.to_string()),
+                _ => return false,
+            },
+        };
+        let mut slot = self.producer.write().unwrap_or_else(|e| e.into_inner());
+        // Several sends fail together; only the first replaces the producer they shared.
+        if slot.number != generation {
+            return true;
+        }
+        match new_producer(&self.config) {
+            Ok(fresh) => {
+                tracing::error!(%code, %reason, generation = generation + 1, "Kafka producer is broken; replaced it with a new one");
+                let old = std::mem::replace(&mut *slot, Generation { number: generation + 1, producer: fresh });
+                drop(slot);
+                // Dropping a producer purges and joins its thread: not on an async worker.
+                tokio::task::spawn_blocking(move || drop(old));
+            }
+            Err(e) => {
+                tracing::error!(%code, %reason, error = %e, "Kafka producer is broken and cannot be recreated yet")
+            }
+        }
+        true
+    }
+}
+
+fn new_producer(config: &KafkaConfig) -> Result<FutureProducer, BrokerError> {
+    base(config)
+        // Idempotence implies acks=all and ordered retries without duplicates within a session.
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("message.timeout.ms", config.produce_timeout_ms.to_string())
+        .set("linger.ms", "2")
+        .create()
+        .map_err(kafka_err)
 }
 
 /// Settings shared by producer, consumer and admin clients, plus the user's extra properties.
@@ -79,10 +136,15 @@ impl Publisher for KafkaBroker {
             fr = fr.key(k);
         }
         // message.timeout.ms bounds the wait: the future resolves with MessageTimedOut, never hangs.
-        let delivery =
-            self.producer.send(fr, Timeout::After(Duration::from_millis(self.config.produce_timeout_ms))).await;
+        let (generation, producer) = self.producer();
+        let delivery = producer.send(fr, Timeout::After(Duration::from_millis(self.config.produce_timeout_ms))).await;
         match delivery {
             Ok(d) => Ok((d.partition, d.offset)),
+            // Retriable from the sender's view: the replacement producer takes the retry.
+            Err((e, _)) if self.replace_if_broken(generation, &producer, &e) => {
+                tokio::task::spawn_blocking(move || drop(producer));
+                Err(BrokerError::Unavailable(format!("Kafka producer reset after: {e}")))
+            }
             Err((e, _)) => Err(kafka_err(e)),
         }
     }
@@ -103,7 +165,7 @@ impl Publisher for KafkaBroker {
     }
 
     async fn ready(&self) -> Result<(), BrokerError> {
-        let producer = self.producer.clone();
+        let (_, producer) = self.producer();
         tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, Duration::from_secs(2)))
             .await
             .map_err(|e| BrokerError::Unavailable(e.to_string()))?

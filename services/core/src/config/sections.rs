@@ -77,6 +77,14 @@ pub struct KafkaConfig {
     pub produce_timeout_ms: u64,
     /// Consumer group session timeout; delivery timeouts must stay below it.
     pub session_timeout_ms: u64,
+    /// Longest gap between two polls before a consumer is considered stuck and leaves its group; also
+    /// how long a rebalance waits for members to rejoin. The worker polls at least every request
+    /// timeout, so delivery timeouts must stay below it too. At least `session_timeout_ms`.
+    pub max_poll_interval_ms: u64,
+    /// Static group membership (`group.instance.id`), e.g. a pod name that survives restarts: a
+    /// restarted worker takes its old place in each consumer group at once instead of waiting for the
+    /// old member's session to time out and then rebalancing. Must differ between running workers.
+    pub group_instance_id: Option<String>,
     /// Extra librdkafka properties (e.g. `security.protocol`), applied to producers and consumers.
     pub properties: BTreeMap<String, String>,
 }
@@ -89,6 +97,8 @@ impl Default for KafkaConfig {
             replication_factor: 1,
             produce_timeout_ms: 5000,
             session_timeout_ms: 45_000,
+            max_poll_interval_ms: 60_000,
+            group_instance_id: None,
             properties: BTreeMap::new(),
         }
     }

@@ -94,3 +94,16 @@ fn secrets_resolve_from_file_and_never_print() {
     let missing = SecretRef { env: Some("HOOKBUS_NO_SUCH_VAR_1".into()), ..SecretRef::default() };
     assert!(missing.resolve("sources.a.secrets[0]").unwrap_err().to_string().contains("HOOKBUS_NO_SUCH_VAR_1"));
 }
+
+#[test]
+fn delivery_timeout_stays_inside_the_consumer_session_and_poll_interval() {
+    let kafka = |session: u64, poll: u64| {
+        format!("[broker.kafka]\nsession_timeout_ms = {session}\nmax_poll_interval_ms = {poll}\n{GOOD}")
+            .replace("retry = {", "timeout_ms = 20000\nretry = {")
+    };
+    assert!(Config::from_toml(&kafka(30_000, 60_000), "t").is_ok());
+    let found = issues(&kafka(30_000, 20_000));
+    let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(keys, ["broker.kafka.max_poll_interval_ms", "subscriptions.crm.timeout_ms"], "{found:?}");
+    assert!(found[1].message.contains("max_poll_interval_ms (20000)"), "{}", found[1].message);
+}

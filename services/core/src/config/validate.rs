@@ -21,6 +21,13 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
     if !valid_name(&c.broker.topic_prefix) {
         issue("broker.topic_prefix".into(), NAME_RULE.into());
     }
+    // librdkafka refuses a poll interval below the session timeout; say so before it does.
+    if c.broker.kafka.max_poll_interval_ms < c.broker.kafka.session_timeout_ms {
+        issue(
+            "broker.kafka.max_poll_interval_ms".into(),
+            format!("must be at least broker.kafka.session_timeout_ms ({})", c.broker.kafka.session_timeout_ms),
+        );
+    }
     if !(1..=7 * 24 * 3600).contains(&c.dedup.window_secs) {
         issue("dedup.window_secs".into(), "must be between 1 and 604800 (7 days)".into());
     }
@@ -119,13 +126,17 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
         if s.concurrency == 0 {
             issue(format!("{key}.concurrency"), "must be at least 1".into());
         }
-        // A request must finish well inside the consumer session, or a slow target triggers rebalances.
-        if s.timeout_ms == 0 || s.timeout_ms >= c.broker.kafka.session_timeout_ms {
+        // A request must finish well inside the consumer session and poll interval, or a slow target
+        // triggers rebalances.
+        let kafka = &c.broker.kafka;
+        let ceiling = kafka.session_timeout_ms.min(kafka.max_poll_interval_ms);
+        if s.timeout_ms == 0 || s.timeout_ms >= ceiling {
             issue(
                 format!("{key}.timeout_ms"),
                 format!(
-                    "must be between 1 and broker.kafka.session_timeout_ms ({})",
-                    c.broker.kafka.session_timeout_ms
+                    "must be between 1 and the smaller of broker.kafka.session_timeout_ms ({}) and \
+                     broker.kafka.max_poll_interval_ms ({})",
+                    kafka.session_timeout_ms, kafka.max_poll_interval_ms
                 ),
             );
         }
