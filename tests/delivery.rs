@@ -42,6 +42,35 @@ async fn ordered_mode_holds_only_the_failing_key(backend: Backend) {
     app.stop().await;
 }
 
+async fn ordered_backlog_pauses_reading_until_the_stuck_key_drains(backend: Backend) {
+    // Backlog 3: a1 retries in place, a2..a4 wait behind it, a5 overflows; reading stops (b1 is not
+    // read, though its key is free) until a1 is delivered and the queue has drained.
+    let rx = Receiver::start().await;
+    let schedule = vec!["0s", "400ms", "400ms", "400ms"];
+    let bus = Bus::new(backend, &rx.url, Options { ordered: true, ordered_backlog: 3, schedule, ..Options::default() });
+    let app = bus.start().await;
+    let a: Vec<String> = (0..6).map(|_| id()).collect();
+    let b1 = id();
+    rx.fail_event(&a[0], 2);
+    let push_a = bus::github_push("acme/a", "a@x.io");
+    assert_eq!(bus::post_github(&app.url, &push_a, &a[0]).await.0, 202);
+    rx.wait_until("a1's first failure", WAIT, |r| r.iter().any(|q| q.header("webhook-id") == a[0])).await;
+    for e in &a[1..] {
+        assert_eq!(bus::post_github(&app.url, &push_a, e).await.0, 202);
+    }
+    assert_eq!(bus::post_github(&app.url, &bus::github_push("acme/b", "b@x.io"), &b1).await.0, 202);
+    let reqs =
+        rx.wait_until("every event delivered", WAIT, |r| r.iter().filter(|q| q.status == 200).count() == 7).await;
+    let order: Vec<usize> = a.iter().map(|e| delivered_at(&reqs, e)).collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "key a delivered in order: {order:?}");
+    assert!(delivered_at(&reqs, &b1) > order[0], "b1 was read before the backlog drained");
+    for e in a.iter().chain([&b1]) {
+        let ok = reqs.iter().filter(|r| r.header("webhook-id") == e && r.status == 200).count();
+        assert_eq!(ok, 1, "{e} delivered once");
+    }
+    app.stop().await;
+}
+
 async fn a_failing_endpoint_does_not_slow_another_subscription(backend: Backend) {
     let rx = Receiver::start().await;
     rx.fail_path("/crm", 503);
@@ -121,5 +150,6 @@ on_every_backend!(
     every_retry_tier_is_used_until_retries_are_exhausted,
     a_poison_event_is_dead_lettered_and_blocks_nothing,
     ordered_mode_holds_only_the_failing_key,
+    ordered_backlog_pauses_reading_until_the_stuck_key_drains,
     a_failing_endpoint_does_not_slow_another_subscription
 );

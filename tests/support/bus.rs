@@ -64,6 +64,8 @@ pub struct Options {
     pub transform: &'static str,
     /// The `crm` subscription's circuit breaker (tests of retry mechanics turn it off).
     pub circuit_breaker: bool,
+    /// Ordered mode: events allowed to wait behind busy keys before reading stops.
+    pub ordered_backlog: usize,
     /// Kafka static membership: restarted workers take their old place in the group.
     pub group_instance_id: Option<&'static str>,
 }
@@ -79,6 +81,7 @@ impl Default for Options {
             produce_timeout_ms: 5000,
             transform: CRM_TRANSFORM,
             circuit_breaker: true,
+            ordered_backlog: 10_000,
             group_instance_id: None,
         }
     }
@@ -158,6 +161,7 @@ transform = '{transform}'
 signing_secret = {{ value = "{OUT_SECRET}" }}
 timeout_ms = {timeout}
 ordered = {ordered}
+ordered_backlog = {backlog}
 retry = {{ schedule = [{schedule}], jitter = 0.0 }}
 circuit_breaker = {{ enabled = {breaker} }}
 
@@ -173,6 +177,7 @@ retry = {{ schedule = [{schedule}], jitter = 0.0 }}
             db = dir.path().join("log.db").display(),
             timeout = opts.timeout_ms,
             ordered = opts.ordered,
+            backlog = opts.ordered_backlog,
             transform = opts.transform,
             breaker = opts.circuit_breaker,
             produce_timeout = opts.produce_timeout_ms,

@@ -79,9 +79,6 @@ struct Done {
     outcome: Outcome,
 }
 
-/// Events queued behind busy keys before the consumer stops reading (ordered mode backpressure).
-const MAX_QUEUED: usize = 10_000;
-
 struct Loop {
     ctx: Arc<Ctx>,
     consumer: Box<dyn Consumer>,
@@ -155,7 +152,7 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
                     l.consumer.pause(&record.topic, record.partition)?;
                     l.paused.push(Held { record, work, due });
                 }
-                None if l.gate.queued() >= MAX_QUEUED => {
+                None if l.gate.queued() >= sub.config.ordered_backlog => {
                     // Ordered mode with a stuck key and a flood behind it: stop reading this partition
                     // until the queue drains, but keep polling so the consumer stays in its group.
                     l.consumer.pause(&record.topic, record.partition)?;
@@ -234,7 +231,7 @@ impl Loop {
     /// Once the queue behind busy keys has drained to half the limit, admits the overflow records in
     /// the order they were read and resumes their partitions.
     async fn release_overflow(&mut self) -> Result<(), WorkerError> {
-        if self.overflow.is_empty() || self.gate.queued() > MAX_QUEUED / 2 {
+        if self.overflow.is_empty() || self.gate.queued() > self.ctx.sub.config.ordered_backlog / 2 {
             return Ok(());
         }
         for (record, work) in std::mem::take(&mut self.overflow) {

@@ -45,6 +45,15 @@ pub struct SubscriptionConfig {
     /// previous is delivered or dead-lettered, retrying in place. Different keys run in parallel.
     #[serde(default)]
     pub ordered: bool,
+    /// Ordered mode: how many events may wait behind keys that are busy retrying. Beyond it the
+    /// worker stops reading new events (pausing their partitions) until half of them have drained,
+    /// so one stuck key cannot fill memory; other keys then wait too.
+    #[serde(default = "default_ordered_backlog")]
+    pub ordered_backlog: usize,
+}
+
+fn default_ordered_backlog() -> usize {
+    10_000
 }
 
 fn default_timeout_ms() -> u64 {

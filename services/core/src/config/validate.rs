@@ -126,6 +126,9 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
         if s.concurrency == 0 {
             issue(format!("{key}.concurrency"), "must be at least 1".into());
         }
+        if s.ordered_backlog == 0 {
+            issue(format!("{key}.ordered_backlog"), "must be at least 1".into());
+        }
         // A request must finish well inside the consumer session and poll interval, or a slow target
         // triggers rebalances.
         let kafka = &c.broker.kafka;
