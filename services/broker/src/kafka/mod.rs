@@ -21,7 +21,7 @@ pub use consumer::KafkaConsumer;
 #[derive(Clone)]
 pub struct KafkaBroker {
     config: KafkaConfig,
-    /// Replaced when librdkafka declares the idempotent producer fatally failed (see `publish`).
+    /// Replaced when the broker fences or forgets the idempotent producer (`replace_if_broken`).
     producer: Arc<RwLock<Generation>>,
     admin: Arc<AdminClient<DefaultClientContext>>,
 }
