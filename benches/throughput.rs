@@ -212,6 +212,10 @@ embedded = {{ path = '{db}' }}
 [dedup]
 backend = "memory"
 
+# The receivers are local; the SSRF guard refuses loopback targets unless allowed.
+[worker]
+allow_targets = ["127.0.0.1"]
+
 [sources.github]
 scheme = "github"
 secrets = [{{ value = "{SECRET}" }}]
