@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use hookbus_core::config::{Config, DedupBackend};
 use hookbus_ingress::dedup::{Dedup, MemoryDedup, RedisDedup};
 use hookbus_ingress::{IngressMetrics, IngressState};
-use hookbus_worker::{Subscription, WorkerMetrics};
+use hookbus_worker::{Subscription, Worker, WorkerMetrics};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -66,9 +66,9 @@ pub async fn run(config: Config, role: Role, listener: TcpListener, shutdown: Ca
     let worker = if role.worker() {
         let subs = Subscription::all(&config)?;
         let metrics = WorkerMetrics::register(&mut registry);
-        let (b, s) = (broker.clone(), shutdown.clone());
         let guard = Arc::new(hookbus_worker::ssrf::Guard::new(&config.worker.allow_targets));
-        Some(tokio::spawn(async move { hookbus_worker::run(subs, b, metrics, s, grace, guard).await }))
+        let worker = Worker::build(subs, broker.clone(), metrics, guard, shutdown.clone()).await?;
+        Some(tokio::spawn(worker.run(grace)))
     } else {
         None
     };

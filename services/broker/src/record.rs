@@ -1,4 +1,5 @@
-//! Backend-neutral record types.
+//! Backend-neutral record types, and the one conversion between an accepted event and its record.
+use hookbus_core::{CloudEvent, CoreError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -17,6 +18,18 @@ impl Record {
 
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.header(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The record of an accepted event, in CloudEvents binary mode: `ce_*` headers, the partition
+    /// key as the record key, and `body` (the exact bytes received) as the value.
+    pub fn from_event(event: &CloudEvent, body: &[u8], timestamp_ms: i64) -> Record {
+        let bin = event.to_binary(body);
+        Record { key: Some(bin.key), headers: bin.headers, payload: bin.value, timestamp_ms }
+    }
+
+    /// The event a source-topic record carries, as [`from_event`](Self::from_event) wrote it.
+    pub fn event(&self) -> Result<CloudEvent, CoreError> {
+        CloudEvent::from_binary(&self.headers, &self.payload)
     }
 }
 

@@ -57,6 +57,30 @@ pub enum GiveUpReason {
     MaxAgeExceeded,
 }
 
+impl AttemptOutcome {
+    /// The snake_case name used in records and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::HttpError => "http_error",
+            Self::Timeout => "timeout",
+            Self::ConnectError => "connect_error",
+            Self::OtherError => "other_error",
+        }
+    }
+}
+
+impl Decision {
+    /// The snake_case name used in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Retry => "retry",
+            Self::GiveUp => "give_up",
+        }
+    }
+}
+
 impl GiveUpReason {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -108,6 +132,28 @@ impl DeadLetter {
             reason,
             message,
             dead_lettered_at: OffsetDateTime::now_utc(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `as_str` names what the records hold, so metric labels and stored records agree.
+    #[test]
+    fn names_are_the_serialized_forms() {
+        let json = |v: serde_json::Value| v.as_str().unwrap().to_owned();
+        use AttemptOutcome::*;
+        for o in [Delivered, HttpError, Timeout, ConnectError, OtherError] {
+            assert_eq!(json(serde_json::to_value(o).unwrap()), o.as_str());
+        }
+        for d in [Decision::Delivered, Decision::Retry, Decision::GiveUp] {
+            assert_eq!(json(serde_json::to_value(d).unwrap()), d.as_str());
+        }
+        use GiveUpReason::*;
+        for r in [PermanentFailure, RetriesExhausted, TransformError, MaxAgeExceeded] {
+            assert_eq!(json(serde_json::to_value(r).unwrap()), r.as_str());
         }
     }
 }

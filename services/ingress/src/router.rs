@@ -149,8 +149,7 @@ async fn accept(
         }
     }
 
-    let bin = event.to_binary(&bytes);
-    let record = Record { key: Some(bin.key), headers: bin.headers, payload: bin.value, timestamp_ms: now * 1000 };
+    let record = Record::from_event(&event, &bytes, now * 1000);
     let started = Instant::now();
     let produced = st.publisher.publish(&source.topic, record).await;
     st.metrics.produce_seconds.observe(started.elapsed().as_secs_f64());

@@ -1,68 +1,22 @@
 //! The consume loop of one subscription: poll, hold retries that are not due yet (pausing only
 //! their partition), dispatch deliveries concurrently, and commit each partition's low watermark.
+//! Everything it needs is built before it starts (`Pipeline::new`); `drive` only runs it.
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookbus_broker::{Broker, Consumer, OffsetTracker, Received};
+use hookbus_broker::{Consumer, OffsetTracker, Received};
 use prometheus_client::metrics::gauge::Gauge;
 use time::OffsetDateTime;
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
+use crate::WorkerError;
 use crate::metrics::SubLabel;
 use crate::ordering::KeyGate;
 use crate::process::{Ctx, Outcome, Work, process};
-use crate::ssrf::{Guard, GuardedResolver};
-use crate::{Subscription, WorkerError, WorkerMetrics};
 
 const COMMIT_EVERY: Duration = Duration::from_millis(200);
 const POLL: Duration = Duration::from_millis(100);
-
-/// Runs every subscription until `shutdown`; then lets in-flight deliveries finish within `grace`,
-/// commits what finished, and returns.
-pub async fn run(
-    subs: Vec<Arc<Subscription>>,
-    broker: Arc<dyn Broker>,
-    metrics: WorkerMetrics,
-    shutdown: CancellationToken,
-    grace: Duration,
-    guard: Arc<Guard>,
-) -> Result<(), WorkerError> {
-    let publisher = broker.publisher();
-    // Targets are called as configured: no redirects, so a 3xx is a visible failure, not a detour;
-    // names resolve through the SSRF guard, and connections go only to the addresses it vetted.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
-        .user_agent(concat!("hookbus/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| WorkerError::Http(e.to_string()))?;
-    let mut tasks = JoinSet::new();
-    for sub in subs {
-        publisher.ensure_topics(&sub.owned_topics()).await?;
-        let ctx = Arc::new(Ctx {
-            client: client.clone(),
-            publisher: publisher.clone(),
-            metrics: metrics.clone(),
-            shutdown: shutdown.clone(),
-            guard: guard.clone(),
-            breaker: sub.breaker.map(|c| std::sync::Mutex::new(crate::health::Breaker::new(c))),
-            limiter: sub
-                .config
-                .rate_limit_per_sec
-                .and_then(std::num::NonZeroU32::new)
-                .map(|n| governor::RateLimiter::direct(governor::Quota::per_second(n))),
-            sub,
-        });
-        tasks.spawn(run_one(ctx, broker.clone(), grace));
-    }
-    while let Some(joined) = tasks.join_next().await {
-        joined.map_err(|e| WorkerError::Http(format!("worker task failed: {e}")))??;
-    }
-    Ok(())
-}
 
 /// A retry record whose time has not come; its partition is paused meanwhile (unordered mode), or,
 /// in ordered mode, an event retrying in place while its key waits.
@@ -79,12 +33,14 @@ struct Done {
     outcome: Outcome,
 }
 
-struct Loop {
+/// One subscription's consume loop and its state.
+pub(crate) struct Pipeline {
     ctx: Arc<Ctx>,
     consumer: Box<dyn Consumer>,
     tracker: OffsetTracker,
     permits: Arc<Semaphore>,
     done_tx: mpsc::UnboundedSender<Done>,
+    done_rx: mpsc::UnboundedReceiver<Done>,
     /// Paused tier records (partition paused) and in-place retries (ordered mode).
     paused: Vec<Held>,
     in_place: Vec<Held>,
@@ -95,96 +51,115 @@ struct Loop {
     gauge: Gauge,
 }
 
-async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Result<(), WorkerError> {
-    let sub = ctx.sub.clone();
-    let consumer = broker.consumer(&sub.group(), &sub.consumed_topics())?;
-    tracing::info!(subscription = %sub.name, topic = %sub.config.topic, target = %sub.config.target, ordered = sub.config.ordered, "subscription started");
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
-    let gauge = ctx.metrics.in_flight.get_or_create(&SubLabel { subscription: sub.name.clone() }).clone();
-    let mut l = Loop {
-        consumer,
-        tracker: OffsetTracker::default(),
-        permits: Arc::new(Semaphore::new(sub.config.concurrency)),
-        done_tx,
-        paused: Vec::new(),
-        in_place: Vec::new(),
-        overflow: Vec::new(),
-        gate: KeyGate::new(sub.config.ordered),
-        outstanding: 0,
-        gauge,
-        ctx: ctx.clone(),
-    };
-    let mut last_commit = Instant::now();
+impl Pipeline {
+    pub fn new(ctx: Arc<Ctx>, consumer: Box<dyn Consumer>) -> Self {
+        let sub = &ctx.sub;
+        let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
+        let gauge = ctx.metrics.in_flight.get_or_create(&SubLabel { subscription: sub.name.clone() }).clone();
+        Self {
+            consumer,
+            tracker: OffsetTracker::default(),
+            permits: Arc::new(Semaphore::new(sub.config.concurrency)),
+            done_tx,
+            done_rx,
+            paused: Vec::new(),
+            in_place: Vec::new(),
+            overflow: Vec::new(),
+            gate: KeyGate::new(sub.config.ordered),
+            outstanding: 0,
+            gauge,
+            ctx,
+        }
+    }
 
-    while !ctx.shutdown.is_cancelled() {
-        while let Ok(done) = done_rx.try_recv() {
-            l.finish(done).await;
-        }
-        if last_commit.elapsed() >= COMMIT_EVERY {
-            l.commit(false).await;
-            last_commit = Instant::now();
-        }
-        l.release_due().await?;
-        l.release_overflow().await?;
-        let permit = tokio::select! {
-            p = l.permits.clone().acquire_owned() => p.expect("semaphore is never closed"),
-            _ = ctx.shutdown.cancelled() => break,
-        };
-        let record = match l.consumer.poll(l.poll_wait()).await {
-            Ok(Some(r)) => r,
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::warn!(subscription = %sub.name, error = %e, "poll failed; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
+    /// Runs until shutdown; then lets in-flight deliveries finish within `grace`, commits what
+    /// finished, and returns.
+    pub async fn drive(mut self, grace: Duration) -> Result<(), WorkerError> {
+        let ctx = self.ctx.clone();
+        let sub = &ctx.sub;
+        tracing::info!(subscription = %sub.name, topic = %sub.config.topic, target = %sub.config.target, ordered = sub.config.ordered, "subscription started");
+        let mut last_commit = Instant::now();
+        while !ctx.shutdown.is_cancelled() {
+            while let Ok(done) = self.done_rx.try_recv() {
+                self.finish(done).await;
             }
-        };
-        l.tracker.started(&record.topic, record.partition, record.offset);
-        match Work::decode(&sub, &record) {
+            if last_commit.elapsed() >= COMMIT_EVERY {
+                self.commit(false).await;
+                last_commit = Instant::now();
+            }
+            self.release_due().await?;
+            self.release_overflow().await?;
+            let permit = tokio::select! {
+                p = self.permits.clone().acquire_owned() => p.expect("semaphore is never closed"),
+                _ = ctx.shutdown.cancelled() => break,
+            };
+            match self.consumer.poll(self.poll_wait()).await {
+                Ok(Some(record)) => self.take(record, permit)?,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(subscription = %sub.name, error = %e, "poll failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+        self.drain(grace).await;
+        Ok(())
+    }
+
+    /// A polled record: skipped when foreign, held when not due, queued behind its key, or started.
+    fn take(&mut self, record: Received, permit: OwnedSemaphorePermit) -> Result<(), WorkerError> {
+        self.tracker.started(&record.topic, record.partition, record.offset);
+        let sub = &self.ctx.sub;
+        let work = match Work::decode(sub, &record) {
+            Ok(work) => work,
             Err(e) => {
                 // Not a hookbus record (another producer on the topic): nothing to deliver.
                 tracing::error!(error = %e, "skipping undecodable record");
-                l.tracker.finished(&record.topic, record.partition, record.offset);
+                self.tracker.finished(&record.topic, record.partition, record.offset);
+                return Ok(());
             }
-            Ok(work) => match work.not_before().filter(|nb| *nb > OffsetDateTime::now_utc()) {
-                Some(due) => {
-                    tracing::debug!(topic = %record.topic, partition = record.partition, offset = record.offset, %due, "holding retry until due; partition paused");
-                    l.consumer.pause(&record.topic, record.partition)?;
-                    l.paused.push(Held { record, work, due });
+        };
+        match work.not_before().filter(|nb| *nb > OffsetDateTime::now_utc()) {
+            Some(due) => {
+                tracing::debug!(topic = %record.topic, partition = record.partition, offset = record.offset, %due, "holding retry until due; partition paused");
+                self.consumer.pause(&record.topic, record.partition)?;
+                self.paused.push(Held { record, work, due });
+            }
+            None if self.gate.queued() >= sub.config.ordered_backlog => {
+                // Ordered mode with a stuck key and a flood behind it: stop reading this partition
+                // until the queue drains, but keep polling so the consumer stays in its group.
+                self.consumer.pause(&record.topic, record.partition)?;
+                self.overflow.push((record, work));
+            }
+            None => {
+                let key = work.key().to_owned();
+                if let Some((record, work)) = self.gate.admit(&key, (record, work)) {
+                    self.spawn(record, work, permit);
                 }
-                None if l.gate.queued() >= sub.config.ordered_backlog => {
-                    // Ordered mode with a stuck key and a flood behind it: stop reading this partition
-                    // until the queue drains, but keep polling so the consumer stays in its group.
-                    l.consumer.pause(&record.topic, record.partition)?;
-                    l.overflow.push((record, work));
-                }
-                None => {
-                    let key = work.key().to_owned();
-                    if let Some((record, work)) = l.gate.admit(&key, (record, work)) {
-                        l.spawn(record, work, permit);
-                    }
-                }
-            },
+            }
         }
+        Ok(())
     }
 
-    // Shutdown: no new work; let started deliveries finish within the grace period.
-    let deadline = Instant::now() + grace;
-    while l.outstanding > 0 {
-        match tokio::time::timeout_at(deadline, done_rx.recv()).await {
-            Ok(Some(done)) => {
-                l.outstanding -= 1;
-                l.settle(&done);
+    /// Shutdown: no new work; started deliveries may finish within `grace`; then the final commit.
+    async fn drain(&mut self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        while self.outstanding > 0 {
+            match tokio::time::timeout_at(deadline, self.done_rx.recv()).await {
+                Ok(Some(done)) => {
+                    self.outstanding -= 1;
+                    self.settle(&done);
+                }
+                _ => break,
             }
-            _ => break,
         }
+        self.commit(true).await;
+        let held = self.paused.len() + self.in_place.len() + self.overflow.len();
+        tracing::info!(subscription = %self.ctx.sub.name, unfinished = self.outstanding, held, "subscription stopped");
     }
-    l.commit(true).await;
-    tracing::info!(subscription = %sub.name, unfinished = l.outstanding, held = l.paused.len() + l.in_place.len() + l.overflow.len(), "subscription stopped");
-    Ok(())
 }
 
-impl Loop {
+impl Pipeline {
     /// How long a poll may wait: never past the next held record's due time.
     fn poll_wait(&self) -> Duration {
         let next = self.paused.iter().chain(&self.in_place).map(|h| h.due).min();
@@ -272,7 +247,7 @@ impl Loop {
         self.gate.release(&done.key)
     }
 
-    fn spawn(&mut self, record: Received, work: Work, permit: tokio::sync::OwnedSemaphorePermit) {
+    fn spawn(&mut self, record: Received, work: Work, permit: OwnedSemaphorePermit) {
         let ctx = self.ctx.clone();
         let done = self.done_tx.clone();
         let gauge = self.gauge.clone();

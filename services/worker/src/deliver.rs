@@ -1,4 +1,7 @@
-//! One HTTP delivery attempt: sign, POST, classify the outcome. No retry logic here.
+//! The owner of outbound HTTP: the client (no redirects, names resolved through the SSRF guard,
+//! connections only to vetted addresses), Standard Webhooks signing, and one attempt's outcome.
+//! No retry logic here: the caller decides what a failure means.
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use hookbus_core::retry::Failure;
@@ -7,88 +10,109 @@ use hookbus_core::{Attempt, AttemptOutcome, CloudEvent, Decision};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use time::OffsetDateTime;
 
-use crate::Subscription;
-use crate::process::Ctx;
-use crate::ssrf::Guard;
+use crate::ssrf::{Guard, GuardedResolver};
+use crate::{Subscription, WorkerError};
 
 /// How much of a failed response body is kept on the attempt record.
 const SNIPPET: usize = 1024;
 
-/// The attempt record (decision filled in by the caller) and, when it failed, why.
+/// The attempt record (its decision filled in by the caller) and, when it failed, why.
 pub(crate) struct AttemptResult {
     pub attempt: Attempt,
     pub failure: Option<Failure>,
 }
 
-pub(crate) async fn attempt(
-    ctx: &Ctx,
-    event: &CloudEvent,
-    body: Vec<u8>,
-    number: u32,
-    traceparent: Option<&str>,
-) -> AttemptResult {
-    let sub = &ctx.sub;
-    let at = OffsetDateTime::now_utc();
-    let started = Instant::now();
-    // IP-literal targets bypass the resolver, so they are vetted here; names are vetted as resolved.
-    if let Some(refused) = literal_refused(&ctx.guard, &sub.config.target) {
-        return AttemptResult {
-            attempt: failed_attempt(number, at, started, AttemptOutcome::ConnectError, refused),
-            failure: Some(Failure::Refused),
-        };
+/// Sends signed deliveries; one per process, shared by every subscription.
+#[derive(Clone)]
+pub(crate) struct WebhookClient {
+    client: reqwest::Client,
+    guard: Arc<Guard>,
+}
+
+impl WebhookClient {
+    pub fn new(guard: Arc<Guard>) -> Result<Self, WorkerError> {
+        // Targets are called as configured: no redirects, so a 3xx is a visible failure, not a
+        // detour; names resolve through the SSRF guard, and connections go only to the addresses it vetted.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
+            .user_agent(concat!("hookbus/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| WorkerError::Http(e.to_string()))?;
+        Ok(Self { client, guard })
     }
-    let request = ctx
-        .client
-        .post(&sub.config.target)
-        .timeout(sub.timeout)
-        .headers(headers(sub, event, &body, at.unix_timestamp(), number, traceparent))
-        .body(body);
-    let result = request.send().await;
-    let mut record = Attempt {
-        attempt: number,
-        at,
-        latency_ms: 0,
-        outcome: AttemptOutcome::Delivered,
-        decision: Decision::Delivered,
-        status: None,
-        error: None,
-        response_snippet: None,
-        retry_after_ms: None,
-    };
-    let failure = match result {
-        Ok(resp) => {
-            let status = resp.status();
-            record.status = Some(status.as_u16());
-            let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
-            record.retry_after_ms = retry_after.map(|d| d.as_millis() as u64);
-            // Read (a bounded part of) the body so the connection can be reused and the reason kept.
-            let text = resp.bytes().await.unwrap_or_default();
-            if status.is_success() {
-                None
-            } else {
-                record.outcome = AttemptOutcome::HttpError;
-                let cut = &text[..text.len().min(SNIPPET)];
-                record.response_snippet = Some(String::from_utf8_lossy(cut).into_owned());
-                Some(Failure::Status { status: status.as_u16(), retry_after })
-            }
-        }
-        Err(e) => {
-            let (outcome, failure) = if refused_by_guard(&e) {
-                (AttemptOutcome::ConnectError, Failure::Refused)
-            } else if e.is_timeout() {
-                (AttemptOutcome::Timeout, Failure::Timeout)
-            } else if e.is_connect() {
-                (AttemptOutcome::ConnectError, Failure::Connect)
-            } else {
-                (AttemptOutcome::OtherError, Failure::Other)
+
+    /// Attempt `number` of delivering `body` (the mapped event) to the subscription's target.
+    pub async fn attempt(
+        &self,
+        sub: &Subscription,
+        event: &CloudEvent,
+        body: Vec<u8>,
+        number: u32,
+        traceparent: Option<&str>,
+    ) -> AttemptResult {
+        let at = OffsetDateTime::now_utc();
+        let started = Instant::now();
+        // IP-literal targets bypass the resolver, so they are vetted here; names are vetted as resolved.
+        if let Some(refused) = literal_refused(&self.guard, &sub.config.target) {
+            return AttemptResult {
+                attempt: failed_attempt(number, at, started, AttemptOutcome::ConnectError, refused),
+                failure: Some(Failure::Refused),
             };
-            record.outcome = outcome;
-            record.error = Some(error_chain(&e));
-            Some(failure)
         }
-    };
-    record.latency_ms = started.elapsed().as_millis() as u64;
-    AttemptResult { attempt: record, failure }
+        let request = self
+            .client
+            .post(&sub.config.target)
+            .timeout(sub.timeout)
+            .headers(headers(sub, event, &body, at.unix_timestamp(), number, traceparent))
+            .body(body);
+        let result = request.send().await;
+        let mut record = Attempt {
+            attempt: number,
+            at,
+            latency_ms: 0,
+            outcome: AttemptOutcome::Delivered,
+            decision: Decision::Delivered,
+            status: None,
+            error: None,
+            response_snippet: None,
+            retry_after_ms: None,
+        };
+        let failure = match result {
+            Ok(resp) => {
+                let status = resp.status();
+                record.status = Some(status.as_u16());
+                let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
+                record.retry_after_ms = retry_after.map(|d| d.as_millis() as u64);
+                // Read (a bounded part of) the body so the connection can be reused and the reason kept.
+                let text = resp.bytes().await.unwrap_or_default();
+                if status.is_success() {
+                    None
+                } else {
+                    record.outcome = AttemptOutcome::HttpError;
+                    let cut = &text[..text.len().min(SNIPPET)];
+                    record.response_snippet = Some(String::from_utf8_lossy(cut).into_owned());
+                    Some(Failure::Status { status: status.as_u16(), retry_after })
+                }
+            }
+            Err(e) => {
+                let (outcome, failure) = if refused_by_guard(&e) {
+                    (AttemptOutcome::ConnectError, Failure::Refused)
+                } else if e.is_timeout() {
+                    (AttemptOutcome::Timeout, Failure::Timeout)
+                } else if e.is_connect() {
+                    (AttemptOutcome::ConnectError, Failure::Connect)
+                } else {
+                    (AttemptOutcome::OtherError, Failure::Other)
+                };
+                record.outcome = outcome;
+                record.error = Some(error_chain(&e));
+                Some(failure)
+            }
+        };
+        record.latency_ms = started.elapsed().as_millis() as u64;
+        AttemptResult { attempt: record, failure }
+    }
 }
 
 fn literal_refused(guard: &Guard, target: &str) -> Option<String> {

@@ -7,12 +7,12 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use hookbus_broker::{Broker, Consumer, Received, Record};
+use hookbus_broker::{Broker, Consumer, Received};
 use hookbus_core::{CloudEvent, DeadLetter, GiveUpReason, RetryEnvelope, topics};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::WorkerError;
+use crate::{WorkerError, codec};
 
 /// A dead letter and where it sits.
 #[derive(Debug, Clone)]
@@ -91,15 +91,6 @@ async fn read_all(
     Ok(out)
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(r: &Received) -> Result<T, WorkerError> {
-    serde_json::from_slice(&r.record.payload).map_err(|e| WorkerError::BadRecord {
-        topic: r.topic.clone(),
-        partition: r.partition,
-        offset: r.offset,
-        message: e.to_string(),
-    })
-}
-
 /// Pending (not redriven, not purged) dead letters of `subscription` matching `filter`.
 pub async fn list(
     broker: &dyn Broker,
@@ -113,7 +104,7 @@ pub async fn list(
     let resolved: HashSet<(i32, i64)> = read_all(broker, &ledger, &mut |_| {})
         .await?
         .iter()
-        .map(decode::<Resolution>)
+        .map(codec::decode::<Resolution>)
         .map(|r| r.map(|r| (r.partition, r.offset)))
         .collect::<Result<_, _>>()?;
     let mut out = Vec::new();
@@ -121,21 +112,12 @@ pub async fn list(
         if resolved.contains(&(r.partition, r.offset)) {
             continue;
         }
-        let record: DeadLetter = decode(&r)?;
+        let record: DeadLetter = codec::decode(&r)?;
         if filter.matches(&record) {
             out.push(DlqEntry { partition: r.partition, offset: r.offset, record });
         }
     }
     Ok(out)
-}
-
-fn json_record(key: &str, value: &impl Serialize) -> Result<Record, WorkerError> {
-    Ok(Record {
-        key: Some(key.as_bytes().to_vec()),
-        headers: vec![("content-type".into(), b"application/json".to_vec())],
-        payload: serde_json::to_vec(value).map_err(hookbus_core::CoreError::from)?,
-        timestamp_ms: OffsetDateTime::now_utc().unix_timestamp() * 1000,
-    })
 }
 
 /// Queues `event` for immediate delivery to `subscription` with a fresh attempt count.
@@ -146,7 +128,7 @@ async fn requeue(broker: &dyn Broker, prefix: &str, subscription: &str, event: C
         not_before: OffsetDateTime::now_utc(),
         event,
     };
-    let record = json_record(&retry.event.partitionkey, &retry)?;
+    let record = codec::encode(&retry.event.partitionkey, &retry)?;
     broker.publisher().publish(&topics::retry_tier(prefix, subscription, 0), record).await?;
     Ok(())
 }
@@ -160,7 +142,7 @@ async fn resolve(
 ) -> Result<(), WorkerError> {
     let res =
         Resolution { partition: e.partition, offset: e.offset, action: action.into(), at: OffsetDateTime::now_utc() };
-    broker.publisher().publish(&ledger_topic(prefix, subscription), json_record(&e.record.event.id, &res)?).await?;
+    broker.publisher().publish(&ledger_topic(prefix, subscription), codec::encode(&e.record.event.id, &res)?).await?;
     Ok(())
 }
 
@@ -221,7 +203,7 @@ pub async fn replay(
     let records = read_all(broker, &sub.topic, &mut progress).await?;
     let mut summary = ReplaySummary { scanned: records.len(), replayed: 0 };
     for r in records {
-        let Ok(event) = CloudEvent::from_binary(&r.record.headers, &r.record.payload) else { continue };
+        let Ok(event) = r.record.event() else { continue };
         if event.time < from || event.time >= to || !sub.wants(&event.ty) {
             continue;
         }

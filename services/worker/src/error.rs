@@ -11,4 +11,6 @@ pub enum WorkerError {
     BadRecord { topic: String, partition: i32, offset: i64, message: String },
     #[error("http client: {0}")]
     Http(String),
+    #[error("a subscription's task failed: {0}")]
+    Task(String),
 }

@@ -1,9 +1,15 @@
 //! The subscriber worker: consume a topic in a consumer group, filter and map each event with jq,
 //! deliver it over HTTP signed with Standard Webhooks, retry through durable retry tiers, and
 //! dead-letter what cannot be delivered. Offsets are committed only past finished events.
+//!
+//! Imports run one way: `worker` (assembly) -> `consume` (the loop) -> `process` (one event) ->
+//! `decide` (pure), `deliver` (outbound HTTP), `endpoint` (breaker, limit) and `codec` (records).
+mod codec;
 mod consume;
+mod decide;
 mod deliver;
 pub mod dlq;
+mod endpoint;
 mod error;
 mod health;
 mod metrics;
@@ -11,8 +17,10 @@ mod ordering;
 mod process;
 pub mod ssrf;
 mod subscription;
+mod worker;
 
-pub use consume::run;
+pub use decide::EventOutcome;
 pub use error::WorkerError;
 pub use metrics::WorkerMetrics;
 pub use subscription::Subscription;
+pub use worker::Worker;

@@ -71,7 +71,8 @@ impl WorkerMetrics {
         m
     }
 
-    pub(crate) fn event(&self, subscription: &str, outcome: &str) {
-        self.events.get_or_create(&OutcomeLabels { subscription: subscription.into(), outcome: outcome.into() }).inc();
+    pub(crate) fn event(&self, subscription: &str, outcome: crate::decide::EventOutcome) {
+        let labels = OutcomeLabels { subscription: subscription.into(), outcome: outcome.as_str().into() };
+        self.events.get_or_create(&labels).inc();
     }
 }
