@@ -72,7 +72,7 @@ pub async fn run(config: Config, role: Role, listener: TcpListener, shutdown: Ca
     } else {
         None
     };
-    app = app.merge(hookbus_ingress::ops::router(Arc::new(registry), publisher));
+    app = app.merge(crate::ops::router(Arc::new(registry), publisher));
 
     let addr = listener.local_addr()?;
     tracing::info!(%addr, role = ?role, backend = broker.name(), "hookbus started");

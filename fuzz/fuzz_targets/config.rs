@@ -1,7 +1,7 @@
 //! `Config::from_toml` (parse and validate), then `source::load`.
-//! The body is shared with the stable run in services/ingress/tests/fuzz_smoke.rs.
+//! The body is shared with the stable run in tests/fuzz_smoke.rs.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    hookbus_ingress::fuzzing::config(data);
+    hookbus::fuzzing::config(data);
 });

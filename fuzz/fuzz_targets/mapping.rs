@@ -1,7 +1,7 @@
 //! `hookbus_mapping::Mapping::compile` on arbitrary jq filter and transform text.
-//! The body is shared with the stable run in services/ingress/tests/fuzz_smoke.rs.
+//! The body is shared with the stable run in tests/fuzz_smoke.rs.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    hookbus_ingress::fuzzing::mapping(data);
+    hookbus::fuzzing::mapping(data);
 });

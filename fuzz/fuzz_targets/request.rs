@@ -1,7 +1,7 @@
 //! The whole ingress router on requests written as HTTP/1 text: limits, handshakes, verification, normalize, dedup.
-//! The body is shared with the stable run in services/ingress/tests/fuzz_smoke.rs.
+//! The body is shared with the stable run in tests/fuzz_smoke.rs.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    hookbus_ingress::fuzzing::request(data);
+    hookbus::fuzzing::request(data);
 });

@@ -1,4 +1,5 @@
-//! The bodies of the fuzz targets, shared by `fuzz/fuzz_targets/*.rs` (cargo-fuzz, nightly) and
+//! The bodies of the ingress's fuzz targets (`verify`, `request`), listed with the others in the
+//! root crate's `hookbus::fuzzing` and run by `fuzz/fuzz_targets/*.rs` (cargo-fuzz, nightly) and
 //! `tests/fuzz_smoke.rs` (a bounded mutational run on stable, part of `cargo test`). Each takes
 //! arbitrary bytes and must never panic; where a property holds for every input it is asserted.
 //!
@@ -13,7 +14,6 @@ use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use hookbus_broker::{BrokerError, Publisher, Record};
-use hookbus_core::CloudEvent;
 use hookbus_core::config::{Config, Secret, SourceConfig};
 use tower::ServiceExt as _;
 
@@ -21,20 +21,6 @@ use crate::dedup::MemoryDedup;
 use crate::source::Source;
 use crate::verify::{Inbound, Scheme};
 use crate::{IngressMetrics, IngressState};
-
-/// A fuzz target: its name (the file in `fuzz/fuzz_targets/` and the folder in `fuzz/seeds/`) and body.
-pub struct Target {
-    pub name: &'static str,
-    pub run: fn(&[u8]),
-}
-
-pub const TARGETS: &[Target] = &[
-    Target { name: "verify", run: verify },
-    Target { name: "request", run: request },
-    Target { name: "config", run: config },
-    Target { name: "cloudevent", run: cloudevent },
-    Target { name: "mapping", run: mapping },
-];
 
 /// Every scheme name a source may configure.
 fn scheme_names() -> &'static [&'static str] {
@@ -362,48 +348,4 @@ pub fn request(data: &[u8]) {
             serde_json::from_slice(&reply).unwrap_or_else(|e| panic!("error body is not JSON ({e}): {text}"));
         assert!(v.pointer("/error/code").and_then(|c| c.as_str()).is_some(), "error without a code: {text}");
     }
-}
-
-// -------------------------------------------------------------------------------------------------
-// Parsers outside the ingress that it relies on.
-
-/// `Config::from_toml` (parse and validate), then `source::load` when every secret is a literal
-/// (env and file references would make the target read the machine).
-pub fn config(data: &[u8]) {
-    let text = String::from_utf8_lossy(data);
-    let Ok(config) = Config::from_toml(&text, "fuzz.toml") else { return };
-    let literal_only = config.sources.values().all(|s| s.secrets.iter().all(|r| r.value.is_some()));
-    if literal_only {
-        let _ = crate::source::load(&config);
-    }
-}
-
-/// `CloudEvent::from_binary` on a record written as `name: value` header lines, a blank line and
-/// the value. Whatever decodes must round-trip through `to_binary` unchanged.
-pub fn cloudevent(data: &[u8]) {
-    let (head, value) = match data.windows(2).position(|w| w == b"\n\n") {
-        Some(i) => (&data[..i], &data[i + 2..]),
-        None => (data, &[][..]),
-    };
-    let headers: Vec<(String, Vec<u8>)> = head
-        .split(|b| *b == b'\n')
-        .filter_map(|line| {
-            let colon = line.iter().position(|b| *b == b':')?;
-            let name = String::from_utf8_lossy(&line[..colon]).trim().to_owned();
-            Some((name, line[colon + 1..].trim_ascii_start().to_vec()))
-        })
-        .collect();
-    let Ok(event) = CloudEvent::from_binary(&headers, value) else { return };
-    let bin = event.to_binary(value);
-    let again = CloudEvent::from_binary(&bin.headers, &bin.value);
-    assert_eq!(again.as_ref().ok(), Some(&event), "a decoded record does not survive to_binary/from_binary");
-}
-
-/// `Mapping::compile` on `filter NUL transform` (either may be empty = absent). Compiling only:
-/// running an arbitrary jq program need not terminate.
-pub fn mapping(data: &[u8]) {
-    let text = String::from_utf8_lossy(data);
-    let (filter, transform) = text.split_once('\0').unwrap_or((&text, ""));
-    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    let _ = hookbus_mapping::Mapping::compile(some(filter).as_deref(), some(transform).as_deref());
 }

@@ -11,7 +11,6 @@ pub mod handshake;
 pub mod limits;
 mod metrics;
 mod normalize;
-pub mod ops;
 mod router;
 pub mod source;
 pub mod verify;

@@ -1,4 +1,4 @@
-//! Router tests: the ingress and ops routers driven with `tower::ServiceExt::oneshot`, no sockets.
+//! Router tests: the ingress router driven with `tower::ServiceExt::oneshot`, no sockets.
 //!
 //! The state is built from a TOML config exactly as the binary builds it (`Config::from_toml` then
 //! `source::load`); requests are signed with `Scheme::sign`, the code path of `hookbus sign`. The broker is a
@@ -373,25 +373,7 @@ async fn a_valid_inbound_traceparent_is_carried_and_an_invalid_one_is_not() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Ops router.
-
-#[tokio::test]
-async fn healthz_is_200() {
-    let h = Harness::new();
-    let reply = h.get_ops("/healthz").await;
-    assert_eq!(reply.status, StatusCode::OK);
-}
-
-#[tokio::test]
-async fn readyz_follows_the_publisher() {
-    let h = Harness::new();
-    assert_eq!(h.get_ops("/readyz").await.status, StatusCode::OK);
-    h.publisher.unready(true);
-    let reply = h.get_ops("/readyz").await;
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "body: {}", reply.text());
-    h.publisher.unready(false);
-    assert_eq!(h.get_ops("/readyz").await.status, StatusCode::OK);
-}
+// Metrics (the /healthz, /readyz and /metrics routes are the process's: tests/ops.rs at the root).
 
 #[tokio::test]
 async fn metrics_count_accepted_duplicate_and_rejected_webhooks() {
@@ -403,11 +385,7 @@ async fn metrics_count_accepted_duplicate_and_rejected_webhooks() {
     let forged = h.sign("github", "wrong", &body, now(), "d-forged");
     h.send(h.request("github", &forged, body)).await.assert_error(StatusCode::UNAUTHORIZED, "signature_mismatch");
 
-    let reply = h.get_ops("/metrics").await;
-    assert_eq!(reply.status, StatusCode::OK);
-    let content_type = reply.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap();
-    assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
-    let text = reply.text();
+    let text = h.metrics().await;
     let has = |line: &str| text.lines().any(|l| l == line);
     assert!(has(r#"hookbus_ingress_accepted_total{source="github"} 1"#), "{text}");
     assert!(has(r#"hookbus_ingress_duplicates_total{source="github"} 1"#), "{text}");
@@ -423,6 +401,6 @@ async fn unknown_source_names_do_not_become_metric_labels() {
         let req = post(&format!("probe-{i}"), &[], Body::from("{}"));
         h.send(req).await.assert_error(StatusCode::NOT_FOUND, "unknown_source");
     }
-    let text = h.get_ops("/metrics").await.text();
+    let text = h.metrics().await;
     assert!(!text.contains("probe-"), "request paths leaked into metric labels:\n{text}");
 }

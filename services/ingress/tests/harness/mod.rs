@@ -1,4 +1,4 @@
-//! Shared harness of the router tests (`router.rs`, `router_hostile.rs`): the ingress and ops routers driven
+//! Shared harness of the router tests (`router.rs`, `router_hostile.rs`): the ingress router driven
 //! with `tower::ServiceExt::oneshot`, no sockets.
 //!
 //! The state is built from a TOML config exactly as the binary builds it (`Config::from_toml` then
@@ -22,7 +22,7 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use hookbus_broker::{BrokerError, Publisher, Record};
 use hookbus_core::config::Config;
 use hookbus_ingress::dedup::MemoryDedup;
-use hookbus_ingress::{IngressMetrics, IngressState, ops, router, source};
+use hookbus_ingress::{IngressMetrics, IngressState, router, source};
 use prometheus_client::registry::Registry;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -30,21 +30,16 @@ use tower::ServiceExt;
 // ---------------------------------------------------------------------------------------------------------
 // Test double of the broker.
 
-/// Records every published `(topic, record)`; `fail`/`unready` switch it to answer `Unavailable`.
+/// Records every published `(topic, record)`; `fail` switches it to answer `Unavailable`.
 #[derive(Default)]
 pub struct RecordingPublisher {
     published: Mutex<Vec<(String, Record)>>,
     failing: AtomicBool,
-    unready: AtomicBool,
 }
 
 impl RecordingPublisher {
     pub fn fail(&self, on: bool) {
         self.failing.store(on, Ordering::SeqCst);
-    }
-
-    pub fn unready(&self, on: bool) {
-        self.unready.store(on, Ordering::SeqCst);
     }
 
     pub fn records(&self) -> Vec<(String, Record)> {
@@ -81,9 +76,6 @@ impl Publisher for RecordingPublisher {
     }
 
     async fn ready(&self) -> Result<(), BrokerError> {
-        if self.unready.load(Ordering::SeqCst) {
-            return Err(BrokerError::Unavailable("test publisher is switched to unready".into()));
-        }
         Ok(())
     }
 }
@@ -120,10 +112,6 @@ impl Harness {
         router(self.state.clone())
     }
 
-    pub fn ops(&self) -> Router {
-        ops::router(self.registry.clone(), self.publisher.clone())
-    }
-
     /// Headers a provider would send for `body` on `source` (via `Scheme::sign`, the code path of
     /// `hookbus sign`), signed at `ts`.
     pub fn sign(&self, source: &str, secret: &str, body: &[u8], ts: i64, delivery_id: &str) -> Vec<(String, String)> {
@@ -148,14 +136,12 @@ impl Harness {
         self.send(Request::get(uri).body(Body::empty()).unwrap()).await
     }
 
-    /// A GET of `path` on the ops router.
-    pub async fn get_ops(&self, path: &str) -> Reply {
-        send(self.ops(), Request::get(path).body(Body::empty()).unwrap()).await
-    }
-
-    /// The text of `/metrics` on the ops router.
+    /// The ingress metrics as `/metrics` serves them (the route itself is the process's, tested in
+    /// the root crate's tests/ops.rs).
     pub async fn metrics(&self) -> String {
-        self.get_ops("/metrics").await.text()
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("metrics encode");
+        out
     }
 }
 

@@ -1,4 +1,5 @@
-//! Operational endpoints: `/healthz` (the process runs), `/readyz` (the broker answers), `/metrics`.
+//! Operational endpoints of every role: `/healthz` (the process runs), `/readyz` (the broker
+//! answers), `/metrics` (the process registry, which each role registers its metrics into).
 use std::sync::Arc;
 
 use axum::Router;

@@ -6,12 +6,12 @@
 //! `HOOKBUS_FUZZ_ITERATIONS=N` runs N inputs per target instead of the default, and
 //! `HOOKBUS_FUZZ_SEED=N` changes the random sequence. A failing input is written to
 //! `target/fuzz-smoke/<target>-crash.bin`; replay it with `cargo fuzz run <target> <file>` or by
-//! calling `hookbus_ingress::fuzzing::<target>` on its bytes.
+//! calling `hookbus::fuzzing::<target>` on its bytes.
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use hookbus_ingress::fuzzing::TARGETS;
+use hookbus::fuzzing::TARGETS;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -140,7 +140,7 @@ fn dictionary(target: &str) -> &'static [&'static str] {
 }
 
 fn fuzz_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz")
 }
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
@@ -231,7 +231,7 @@ fn run(target: &str, iterations: u64) {
         };
         executions += 1;
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(&input))) {
-            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/fuzz-smoke");
+            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-smoke");
             let _ = std::fs::create_dir_all(&dir);
             let path = dir.join(format!("{target}-crash.bin"));
             let _ = std::fs::write(&path, &input);
@@ -284,7 +284,7 @@ fn every_target_has_a_test_and_a_cargo_fuzz_file() {
         let file = fuzz_dir().join("fuzz_targets").join(format!("{}.rs", t.name));
         let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         assert!(
-            text.contains(&format!("hookbus_ingress::fuzzing::{}(", t.name)),
+            text.contains(&format!("hookbus::fuzzing::{}(", t.name)),
             "{} does not call the shared body",
             file.display()
         );
