@@ -4,6 +4,7 @@ pub mod config;
 pub mod dead_letter;
 pub mod envelope;
 pub mod error;
+pub mod live;
 pub mod retry;
 pub mod signing;
 pub mod topics;

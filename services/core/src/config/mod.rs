@@ -1,5 +1,6 @@
 //! The configuration file: one TOML file, overridable by `HOOKBUS_SECTION__KEY` environment variables,
 //! unknown keys rejected. `Config::load` returns every problem at once, each with its key.
+mod admin;
 mod secret;
 mod sections;
 mod source;
@@ -13,6 +14,7 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+pub use admin::{AdminConfig, AdminToken, TokenScope};
 pub use secret::{Secret, SecretRef};
 pub use sections::{
     BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, ServerConfig,
@@ -20,15 +22,19 @@ pub use sections::{
 };
 pub use source::{Handshake, HmacAlgorithm, HmacParams, HmacSigned, RateLimit, SchemeKind, SigEncoding, SourceConfig};
 pub use subscription::{BreakerSettings, RetryConfig, SubscriptionConfig};
+pub use validate::subscription_issues;
 
 use crate::error::{ConfigIssue, CoreError};
 
 /// Top-level sections; environment variables outside these are not configuration.
-const SECTIONS: [&str; 7] = ["server", "broker", "dedup", "telemetry", "worker", "sources", "subscriptions"];
+const SECTIONS: [&str; 8] = ["admin", "server", "broker", "dedup", "telemetry", "worker", "sources", "subscriptions"];
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The control plane; absent = no admin listener.
+    #[serde(default)]
+    pub admin: Option<AdminConfig>,
     #[serde(default)]
     pub server: ServerConfig,
     #[serde(default)]

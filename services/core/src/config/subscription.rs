@@ -2,12 +2,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::secret::SecretRef;
 use crate::retry::{DEFAULT_SCHEDULE_SECS, RetryPolicy};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionConfig {
     /// Topic consumed (a source's topic).
@@ -64,7 +64,7 @@ fn default_concurrency() -> usize {
     16
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetryConfig {
     /// Delay before each attempt, e.g. `["0s", "5s", "5m"]`; its length is the number of attempts.
@@ -113,7 +113,7 @@ impl SubscriptionConfig {
 }
 
 /// `[subscriptions.NAME.circuit_breaker]`: stop hammering a failing target.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BreakerSettings {
     pub enabled: bool,

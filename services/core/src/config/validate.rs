@@ -1,5 +1,5 @@
 //! Semantic checks beyond what serde enforces; every problem is reported with its key.
-use super::{Config, SchemeKind};
+use super::{Config, SchemeKind, SubscriptionConfig};
 use crate::error::ConfigIssue;
 
 fn valid_name(s: &str) -> bool {
@@ -17,6 +17,9 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
     }
     if c.server.max_body_bytes == 0 {
         issue("server.max_body_bytes".into(), "must be greater than 0".into());
+    }
+    if let Some(a) = &c.admin {
+        admin_issues(a, &mut issue);
     }
     if !valid_name(&c.broker.topic_prefix) {
         issue("broker.topic_prefix".into(), NAME_RULE.into());
@@ -101,71 +104,114 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
         }
     }
 
-    let topics: Vec<&str> = c.sources.keys().map(|n| c.source_topic(n)).collect();
     for (name, s) in &c.subscriptions {
-        let key = format!("subscriptions.{name}");
-        if !valid_name(name) {
-            issue(key.clone(), format!("subscription name: {NAME_RULE}"));
-        }
-        if !topics.contains(&s.topic.as_str()) {
-            issue(
-                format!("{key}.topic"),
-                format!("no source produces `{}`; topics are: {}", s.topic, topics.join(", ")),
-            );
-        }
-        match url::Url::parse(&s.target) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-            Ok(_) => issue(format!("{key}.target"), "must be an http:// or https:// URL with a host".into()),
-            Err(e) => issue(format!("{key}.target"), format!("`{}` is not a URL: {e}", s.target)),
-        }
-        if let Some(sec) = &s.signing_secret
-            && let Some(m) = sec.shape_error()
-        {
-            issue(format!("{key}.signing_secret"), m.into());
-        }
-        if s.concurrency == 0 {
-            issue(format!("{key}.concurrency"), "must be at least 1".into());
-        }
-        if s.ordered_backlog == 0 {
-            issue(format!("{key}.ordered_backlog"), "must be at least 1".into());
-        }
-        // A request must finish well inside the consumer session and poll interval, or a slow target
-        // triggers rebalances.
-        let kafka = &c.broker.kafka;
-        let ceiling = kafka.session_timeout_ms.min(kafka.max_poll_interval_ms);
-        if s.timeout_ms == 0 || s.timeout_ms >= ceiling {
-            issue(
-                format!("{key}.timeout_ms"),
-                format!(
-                    "must be between 1 and the smaller of broker.kafka.session_timeout_ms ({}) and \
-                     broker.kafka.max_poll_interval_ms ({})",
-                    kafka.session_timeout_ms, kafka.max_poll_interval_ms
-                ),
-            );
-        }
-        match s.retry.policy() {
-            Ok(p) if p.schedule.is_empty() || p.schedule.len() > 20 => {
-                issue(format!("{key}.retry.schedule"), "needs 1 to 20 delays".into())
-            }
-            Ok(_) => {}
-            Err(m) => issue(format!("{key}.retry"), m),
-        }
-        let cb = &s.circuit_breaker;
-        if let Err(m) = cb.durations() {
-            issue(format!("{key}.circuit_breaker"), m);
-        }
-        if !(cb.failure_ratio > 0.0 && cb.failure_ratio <= 1.0) || cb.min_requests == 0 {
-            issue(
-                format!("{key}.circuit_breaker"),
-                "failure_ratio must be in (0, 1] and min_requests at least 1".into(),
-            );
-        }
-        if s.rate_limit_per_sec == Some(0) {
-            issue(format!("{key}.rate_limit_per_sec"), "must be at least 1 (omit it for no limit)".into());
-        }
-        if !(0.0..=1.0).contains(&s.retry.jitter) {
-            issue(format!("{key}.retry.jitter"), "must be between 0.0 and 1.0".into());
-        }
+        out.extend(subscription_issues(c, name, s));
     }
     out
+}
+
+/// Problems with one subscription (keys `subscriptions.NAME.field`), judged against the rest of `c`
+/// (its sources' topics, the Kafka timeouts). The admin API checks subscriptions it is given with this.
+pub fn subscription_issues(c: &Config, name: &str, s: &SubscriptionConfig) -> Vec<ConfigIssue> {
+    let mut out = Vec::new();
+    let mut issue = |key: String, message: String| out.push(ConfigIssue { key, message });
+    let topics: Vec<&str> = c.sources.keys().map(|n| c.source_topic(n)).collect();
+    let key = format!("subscriptions.{name}");
+    if !valid_name(name) {
+        issue(key.clone(), format!("subscription name: {NAME_RULE}"));
+    }
+    if !topics.contains(&s.topic.as_str()) {
+        issue(
+            format!("{key}.topic"),
+            format!("no source produces `{}`; topics are: {}", s.topic, topics.join(", ")),
+        );
+    }
+    match url::Url::parse(&s.target) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        Ok(_) => issue(format!("{key}.target"), "must be an http:// or https:// URL with a host".into()),
+        Err(e) => issue(format!("{key}.target"), format!("`{}` is not a URL: {e}", s.target)),
+    }
+    if let Some(sec) = &s.signing_secret
+        && let Some(m) = sec.shape_error()
+    {
+        issue(format!("{key}.signing_secret"), m.into());
+    }
+    if s.concurrency == 0 {
+        issue(format!("{key}.concurrency"), "must be at least 1".into());
+    }
+    if s.ordered_backlog == 0 {
+        issue(format!("{key}.ordered_backlog"), "must be at least 1".into());
+    }
+    // A request must finish well inside the consumer session and poll interval, or a slow target
+    // triggers rebalances.
+    let kafka = &c.broker.kafka;
+    let ceiling = kafka.session_timeout_ms.min(kafka.max_poll_interval_ms);
+    if s.timeout_ms == 0 || s.timeout_ms >= ceiling {
+        issue(
+            format!("{key}.timeout_ms"),
+            format!(
+                "must be between 1 and the smaller of broker.kafka.session_timeout_ms ({}) and \
+                 broker.kafka.max_poll_interval_ms ({})",
+                kafka.session_timeout_ms, kafka.max_poll_interval_ms
+            ),
+        );
+    }
+    match s.retry.policy() {
+        Ok(p) if p.schedule.is_empty() || p.schedule.len() > 20 => {
+            issue(format!("{key}.retry.schedule"), "needs 1 to 20 delays".into())
+        }
+        Ok(_) => {}
+        Err(m) => issue(format!("{key}.retry"), m),
+    }
+    let cb = &s.circuit_breaker;
+    if let Err(m) = cb.durations() {
+        issue(format!("{key}.circuit_breaker"), m);
+    }
+    if !(cb.failure_ratio > 0.0 && cb.failure_ratio <= 1.0) || cb.min_requests == 0 {
+        issue(
+            format!("{key}.circuit_breaker"),
+            "failure_ratio must be in (0, 1] and min_requests at least 1".into(),
+        );
+    }
+    if s.rate_limit_per_sec == Some(0) {
+        issue(format!("{key}.rate_limit_per_sec"), "must be at least 1 (omit it for no limit)".into());
+    }
+    if !(0.0..=1.0).contains(&s.retry.jitter) {
+        issue(format!("{key}.retry.jitter"), "must be between 0.0 and 1.0".into());
+    }
+    out
+}
+
+fn admin_issues(a: &super::AdminConfig, issue: &mut impl FnMut(String, String)) {
+    if a.listen.parse::<std::net::SocketAddr>().is_err() {
+        issue("admin.listen".into(), format!("`{}` is not an address like 127.0.0.1:8081", a.listen));
+    }
+    if a.tokens.is_empty() {
+        issue(
+            "admin.tokens".into(),
+            "needs at least one token, e.g. [[admin.tokens]] token = { env = \"HOOKBUS_ADMIN_TOKEN\" }, scope = \"write\""
+                .into(),
+        );
+    }
+    for (i, t) in a.tokens.iter().enumerate() {
+        if let Some(m) = t.token.shape_error() {
+            issue(format!("admin.tokens[{i}].token"), m.into());
+        }
+    }
+    if a.store != "sqlite" && !a.is_postgres() {
+        issue("admin.store".into(), "must be \"sqlite\" or a postgres:// URL".into());
+    }
+    for (i, k) in a.encryption_key.iter().chain(&a.previous_encryption_keys).enumerate() {
+        if let Some(m) = k.shape_error() {
+            let key = if i == 0 && a.encryption_key.is_some() {
+                "admin.encryption_key".to_owned()
+            } else {
+                "admin.previous_encryption_keys".to_owned()
+            };
+            issue(key, m.into());
+        }
+    }
+    if let Err(m) = a.retention() {
+        issue("admin.retention".into(), m);
+    }
 }

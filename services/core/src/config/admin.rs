@@ -1,0 +1,72 @@
+//! `[admin]`: the control plane's private listener, its bearer tokens, its store and retention.
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::secret::SecretRef;
+
+/// What a token may do: `read` sees everything, `write` may also change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    #[default]
+    Read,
+    Write,
+}
+
+/// `[[admin.tokens]]`: one bearer token (env/file/value reference, like every secret).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminToken {
+    /// Shown in logs instead of the token, e.g. "ci" or "ops".
+    #[serde(default)]
+    pub name: Option<String>,
+    pub token: SecretRef,
+    #[serde(default)]
+    pub scope: TokenScope,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Address of the admin listener (API, /metrics, /healthz, /readyz); keep it private.
+    pub listen: String,
+    pub tokens: Vec<AdminToken>,
+    /// `"sqlite"` (a file beside the embedded log) or a `postgres://` URL shared by every node.
+    pub store: String,
+    /// The SQLite file; defaults to `control.db` in the embedded log's directory.
+    pub sqlite_path: Option<PathBuf>,
+    /// Key that encrypts secrets given through the API (any string; 32 random bytes recommended).
+    pub encryption_key: Option<SecretRef>,
+    /// Earlier keys, still accepted for decryption; stored secrets are re-encrypted with the
+    /// current key at start, after which these may be removed.
+    pub previous_encryption_keys: Vec<SecretRef>,
+    /// How long indexed events, attempts and rejections are kept, e.g. "7d".
+    pub retention: String,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8081".into(),
+            tokens: Vec::new(),
+            store: "sqlite".into(),
+            sqlite_path: None,
+            encryption_key: None,
+            previous_encryption_keys: Vec::new(),
+            retention: "7d".into(),
+        }
+    }
+}
+
+impl AdminConfig {
+    pub fn retention(&self) -> Result<std::time::Duration, String> {
+        humantime::parse_duration(&self.retention)
+            .map_err(|e| format!("`{}`: {e} (use e.g. \"7d\", \"36h\")", self.retention))
+    }
+
+    /// True when the store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.store.starts_with("postgres://") || self.store.starts_with("postgresql://")
+    }
+}
