@@ -96,6 +96,11 @@ impl GiveUpReason {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetryEnvelope {
     pub subscription: String,
+    /// The subscription generation that scheduled it; a subscription created again under the same
+    /// name skips its predecessor's retries. Empty (redrives, replays, config-file subscriptions):
+    /// for whichever generation runs.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub generation: String,
     pub event: CloudEvent,
     pub attempts: Vec<Attempt>,
     #[serde(with = "time::serde::rfc3339")]

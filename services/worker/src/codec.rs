@@ -46,6 +46,7 @@ mod tests {
         let event = CloudEvent::from_body("k-1".into(), "github", "github.push".into(), None, br#"{"a":1}"#);
         let retry = RetryEnvelope {
             subscription: "crm".into(),
+            generation: "g2".into(),
             event,
             attempts: Vec::new(),
             not_before: OffsetDateTime::UNIX_EPOCH,

@@ -14,6 +14,10 @@ pub enum EventOutcome {
     Filtered,
     /// Not an event type the subscription takes.
     SkippedType,
+    /// Accepted before the subscription's start.
+    BeforeStart,
+    /// A retry scheduled by an earlier subscription of the same name (deleted, then created again).
+    Superseded,
     RetryScheduled,
     /// The target's circuit is open: the event waits without being charged an attempt.
     CircuitDeferred,
@@ -26,6 +30,8 @@ impl EventOutcome {
             Self::Delivered => "delivered",
             Self::Filtered => "filtered",
             Self::SkippedType => "skipped_type",
+            Self::BeforeStart => "before_start",
+            Self::Superseded => "superseded",
             Self::RetryScheduled => "retry_scheduled",
             Self::CircuitDeferred => "circuit_deferred",
             Self::DeadLettered => "dead_lettered",
@@ -38,6 +44,10 @@ impl EventOutcome {
 pub(crate) enum Pass<'a> {
     /// Not an event type the subscription wants.
     UnwantedType,
+    /// Accepted before the subscription's start position.
+    BeforeStart,
+    /// A retry of another generation of the subscription.
+    Superseded,
     /// The filter dropped it.
     Filtered,
     /// The filter or transform failed on it.
@@ -91,6 +101,8 @@ pub(crate) fn decide(policy: &RetryPolicy, pass: Pass<'_>, ordered: bool, rng: &
     let place = |number: u32| if ordered { Place::InPlace } else { Place::Tier(number as usize) };
     match pass {
         Pass::UnwantedType => Next::Finish(EventOutcome::SkippedType),
+        Pass::BeforeStart => Next::Finish(EventOutcome::BeforeStart),
+        Pass::Superseded => Next::Finish(EventOutcome::Superseded),
         Pass::Filtered => Next::Finish(EventOutcome::Filtered),
         Pass::MappingFailed { error } => {
             Next::DeadLetter { reason: GiveUpReason::TransformError, message: error.to_owned() }

@@ -41,6 +41,8 @@ fn unwanted_types_and_filtered_events_finish_without_an_attempt() {
     for ordered in [false, true] {
         assert_eq!(decide(&policy(), Pass::UnwantedType, ordered, &mut rng()), Next::Finish(EventOutcome::SkippedType));
         assert_eq!(decide(&policy(), Pass::Filtered, ordered, &mut rng()), Next::Finish(EventOutcome::Filtered));
+        assert_eq!(decide(&policy(), Pass::BeforeStart, ordered, &mut rng()), Next::Finish(EventOutcome::BeforeStart));
+        assert_eq!(decide(&policy(), Pass::Superseded, ordered, &mut rng()), Next::Finish(EventOutcome::Superseded));
     }
 }
 
@@ -160,9 +162,20 @@ fn open_circuit_defers_without_charging_an_attempt() {
 fn outcome_labels_are_stable() {
     use EventOutcome::*;
     let labels: Vec<_> =
-        [Delivered, Filtered, SkippedType, RetryScheduled, CircuitDeferred, DeadLettered].map(|o| o.as_str()).into();
+        [Delivered, Filtered, SkippedType, BeforeStart, Superseded, RetryScheduled, CircuitDeferred, DeadLettered]
+            .map(|o| o.as_str())
+            .into();
     assert_eq!(
         labels,
-        ["delivered", "filtered", "skipped_type", "retry_scheduled", "circuit_deferred", "dead_lettered"]
+        [
+            "delivered",
+            "filtered",
+            "skipped_type",
+            "before_start",
+            "superseded",
+            "retry_scheduled",
+            "circuit_deferred",
+            "dead_lettered"
+        ]
     );
 }

@@ -5,21 +5,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use hookbus_core::retry::Failure;
-use hookbus_core::signing::standard_webhooks_signature;
 use hookbus_core::{Attempt, AttemptOutcome, CloudEvent, Decision};
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderValue, RETRY_AFTER};
 use time::OffsetDateTime;
 
+use crate::request;
 use crate::ssrf::{Guard, GuardedResolver};
 use crate::{Subscription, WorkerError};
 
 /// How much of a failed response body is kept on the attempt record.
 const SNIPPET: usize = 1024;
 
-/// The attempt record (its decision filled in by the caller) and, when it failed, why.
+/// The attempt record (its decision filled in by the caller), when it failed why, and the
+/// request headers as the attempt log may show them (secrets redacted).
 pub(crate) struct AttemptResult {
     pub attempt: Attempt,
     pub failure: Option<Failure>,
+    pub request_headers: Vec<(String, String)>,
 }
 
 /// Sends signed deliveries; one per process, shared by every subscription.
@@ -54,18 +56,16 @@ impl WebhookClient {
         let at = OffsetDateTime::now_utc();
         let started = Instant::now();
         // IP-literal targets bypass the resolver, so they are vetted here; names are vetted as resolved.
+        let headers = request::headers(sub, event, &body, at.unix_timestamp(), number, traceparent);
+        let request_headers = request::redacted(&headers, sub);
         if let Some(refused) = literal_refused(&self.guard, &sub.config.target) {
             return AttemptResult {
                 attempt: failed_attempt(number, at, started, AttemptOutcome::ConnectError, refused),
                 failure: Some(Failure::Refused),
+                request_headers,
             };
         }
-        let request = self
-            .client
-            .post(&sub.config.target)
-            .timeout(sub.timeout)
-            .headers(headers(sub, event, &body, at.unix_timestamp(), number, traceparent))
-            .body(body);
+        let request = self.client.post(&sub.config.target).timeout(sub.timeout).headers(headers).body(body);
         let result = request.send().await;
         let mut record = Attempt {
             attempt: number,
@@ -111,7 +111,7 @@ impl WebhookClient {
             }
         };
         record.latency_ms = started.elapsed().as_millis() as u64;
-        AttemptResult { attempt: record, failure }
+        AttemptResult { attempt: record, failure, request_headers }
     }
 }
 
@@ -143,43 +143,6 @@ fn failed_attempt(
         response_snippet: None,
         retry_after_ms: None,
     }
-}
-
-fn headers(
-    sub: &Subscription,
-    event: &CloudEvent,
-    body: &[u8],
-    ts: i64,
-    number: u32,
-    traceparent: Option<&str>,
-) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in &sub.config.headers {
-        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
-            h.insert(k, v);
-        }
-    }
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let mut put = |name: &'static str, value: &str| {
-        if let Ok(v) = HeaderValue::try_from(value) {
-            h.insert(name, v);
-        }
-    };
-    // The event id is stable across retries, redrives and replays: targets dedupe on it.
-    put("webhook-id", &event.id);
-    put("idempotency-key", &event.id);
-    put("webhook-timestamp", &ts.to_string());
-    // 1 on the first try; lets a target tell retries from first deliveries.
-    put("hookbus-attempt", &number.to_string());
-    put("ce-type", &event.ty);
-    put("ce-source", &event.source);
-    if let Some(key) = &sub.signing_key {
-        put("webhook-signature", &standard_webhooks_signature(key, &event.id, ts, body));
-    }
-    if let Some(tp) = traceparent {
-        put("traceparent", tp);
-    }
-    h
 }
 
 /// `Retry-After` as delay-seconds or an HTTP date.

@@ -124,6 +124,7 @@ pub async fn list(
 async fn requeue(broker: &dyn Broker, prefix: &str, subscription: &str, event: CloudEvent) -> Result<(), WorkerError> {
     let retry = RetryEnvelope {
         subscription: subscription.to_owned(),
+        generation: String::new(),
         attempts: Vec::new(),
         not_before: OffsetDateTime::now_utc(),
         event,

@@ -2,8 +2,9 @@
 //! deliver it over HTTP signed with Standard Webhooks, retry through durable retry tiers, and
 //! dead-letter what cannot be delivered. Offsets are committed only past finished events.
 //!
-//! Imports run one way: `worker` (assembly) -> `consume` (the loop) -> `process` (one event) ->
-//! `decide` (pure), `deliver` (outbound HTTP), `endpoint` (breaker, limit) and `codec` (records).
+//! Imports run one way: `worker` (assembly, live set) -> `consume` (the loop) -> `process` (one
+//! event) -> `decide` (pure), `deliver` (outbound HTTP, with `request` for headers and signing),
+//! `endpoint` (breaker, limit) and `codec` (records).
 mod codec;
 mod consume;
 mod decide;
@@ -15,6 +16,7 @@ mod health;
 mod metrics;
 mod ordering;
 mod process;
+mod request;
 pub mod ssrf;
 mod subscription;
 mod worker;

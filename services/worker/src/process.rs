@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookbus_broker::{Publisher, Received, Record};
+use hookbus_core::live::{ObservationSink, ObservationKind};
 use hookbus_core::{Attempt, CloudEvent, DeadLetter, RetryEnvelope};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -26,6 +27,23 @@ pub(crate) struct Ctx {
     pub metrics: WorkerMetrics,
     pub shutdown: CancellationToken,
     pub endpoint: Endpoint,
+    /// Told what happened to every event (the attempt log); never blocks.
+    pub observer: Arc<dyn ObservationSink>,
+}
+
+impl Ctx {
+    fn observe(&self, event: &CloudEvent, kind: ObservationKind) {
+        let sub = &self.sub;
+        self.observer.observe(hookbus_core::live::DeliveryObservation {
+            subscription: sub.name.clone(),
+            generation: sub.generation.clone(),
+            version: sub.version,
+            event_id: event.id.clone(),
+            event_type: event.ty.clone(),
+            at: OffsetDateTime::now_utc(),
+            kind,
+        });
+    }
 }
 
 /// A consumed record: a fresh event from the source topic, or a pending retry from a tier.
@@ -84,14 +102,20 @@ struct InFlight {
 
 pub(crate) async fn process(ctx: &Ctx, work: Work) -> Outcome {
     let sub = &ctx.sub;
+    let skip = match &work {
+        Work::Fresh(event) if sub.before_start(event.time) => Some(Pass::BeforeStart),
+        Work::Fresh(event) if !sub.config.wants(&event.ty) => Some(Pass::UnwantedType),
+        Work::Retry(r) if !r.generation.is_empty() && r.generation != sub.generation => Some(Pass::Superseded),
+        _ => None,
+    };
     let flight = match work {
-        Work::Fresh(event) if !sub.config.wants(&event.ty) => {
-            let next = decide(&sub.policy, Pass::UnwantedType, sub.config.ordered, &mut rand::rng());
-            return carry_out(ctx, next, InFlight { event, attempts: Vec::new() }).await;
-        }
         Work::Fresh(event) => InFlight { event, attempts: Vec::new() },
         Work::Retry(r) => InFlight { event: r.event, attempts: r.attempts },
     };
+    if let Some(pass) = skip {
+        let next = decide(&sub.policy, pass, sub.config.ordered, &mut rand::rng());
+        return carry_out(ctx, next, flight).await;
+    }
     let span = tracing::info_span!("deliver", subscription = %sub.name, event_id = %flight.event.id, attempt = flight.attempts.len() + 1);
     hookbus_core::trace::set_parent(&span, flight.event.traceparent.as_deref());
     async move {
@@ -132,9 +156,11 @@ async fn one_pass(ctx: &Ctx, mut flight: InFlight) -> (Next, InFlight) {
         status: attempt.status,
         error: attempt.error.as_deref(),
     });
+    attempt.decision = next.decision();
+    let request_headers = result.request_headers;
+    ctx.observe(&flight.event, ObservationKind::Attempted { attempt: attempt.clone(), request_headers });
     if result.failure.is_some() {
         // Failed attempts travel with the event into its retry or dead letter.
-        attempt.decision = next.decision();
         flight.attempts.push(attempt);
     } else {
         tracing::info!(status = attempt.status, latency_ms = attempt.latency_ms, "delivered");
@@ -147,6 +173,10 @@ async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
     let sub = &ctx.sub;
     ctx.metrics.event(&sub.name, next.outcome());
     let InFlight { event, attempts } = flight;
+    let now = OffsetDateTime::now_utc();
+    if let Some(kind) = observation(&next, now) {
+        ctx.observe(&event, kind);
+    }
     match next {
         Next::Finish(_) => Outcome::Finished,
         Next::Retry { after, place, outcome } => {
@@ -154,8 +184,14 @@ async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
                 let last = attempts.last();
                 tracing::info!(status = last.and_then(|a| a.status), error = last.and_then(|a| a.error.as_deref()), delay = ?after, "attempt failed; retry scheduled");
             }
-            let not_before = OffsetDateTime::now_utc() + after;
-            let retry = RetryEnvelope { subscription: sub.name.clone(), event, attempts, not_before };
+            let not_before = now + after;
+            let retry = RetryEnvelope {
+                subscription: sub.name.clone(),
+                generation: sub.generation.clone(),
+                event,
+                attempts,
+                not_before,
+            };
             match place {
                 Place::InPlace => Outcome::RetryInPlace(Box::new(retry)),
                 Place::Tier(n) => {
@@ -169,6 +205,18 @@ async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
             write(ctx, &sub.dlq_topic(), codec::encode(&dl.event.id, &dl)).await
         }
     }
+}
+
+/// What the attempt log records for a decision; nothing for events that were never this
+/// subscription's to deliver (before its start, or another generation's retries).
+fn observation(next: &Next, now: OffsetDateTime) -> Option<ObservationKind> {
+    Some(match next {
+        Next::Finish(EventOutcome::Delivered) => ObservationKind::Delivered,
+        Next::Finish(EventOutcome::BeforeStart | EventOutcome::Superseded) => return None,
+        Next::Finish(_) => ObservationKind::Filtered,
+        Next::Retry { after, .. } => ObservationKind::RetryScheduled { next_attempt_at: now + *after },
+        Next::DeadLetter { reason, .. } => ObservationKind::DeadLettered { reason: *reason },
+    })
 }
 
 /// Writes a retry or dead-letter record; the source record is finished only once it is durable.

@@ -1,11 +1,14 @@
 //! A subscription ready to run: config resolved, jq compiled, secret read, topics named.
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hookbus_core::config::{Config, SubscriptionConfig};
+use hookbus_core::live::{StartFrom, SubscriptionSpec};
 use hookbus_core::retry::RetryPolicy;
 use hookbus_core::topics;
 use hookbus_mapping::Mapping;
+use time::OffsetDateTime;
 
 use crate::WorkerError;
 use crate::health::BreakerConfig;
@@ -19,6 +22,14 @@ pub struct Subscription {
     pub timeout: Duration,
     pub prefix: String,
     pub breaker: Option<BreakerConfig>,
+    /// The version of the subscription that maps its deliveries (1 for config-file ones).
+    pub version: u64,
+    /// Empty for config-file subscriptions; new each time an API subscription's name is created.
+    pub generation: String,
+    /// Events accepted before this are not delivered; None: everything the topic holds.
+    pub start: Option<OffsetDateTime>,
+    /// Header values that are secrets (API keys): sent, never shown in the attempt log.
+    pub secret_headers: BTreeMap<String, String>,
 }
 
 impl Subscription {
@@ -32,17 +43,39 @@ impl Subscription {
     }
 
     pub fn build(name: &str, config: &SubscriptionConfig, prefix: &str) -> Result<Self, WorkerError> {
+        let secret = match &config.signing_secret {
+            Some(r) => Some(r.resolve(&format!("subscriptions.{name}.signing_secret"))?.value),
+            None => None,
+        };
+        Self::assemble(name, config, prefix, secret.as_deref())
+    }
+
+    /// A subscription of the live set (config-file or API), its secrets already resolved.
+    pub fn from_spec(spec: &SubscriptionSpec, prefix: &str) -> Result<Self, WorkerError> {
+        let mut sub = match &spec.signing_secret {
+            Some(secret) => Self::assemble(&spec.name, &spec.config, prefix, Some(secret))?,
+            None => Self::build(&spec.name, &spec.config, prefix)?,
+        };
+        sub.version = spec.version;
+        sub.generation = spec.generation.clone();
+        sub.start = match spec.start {
+            StartFrom::Earliest => None,
+            StartFrom::Time(t) => Some(t),
+            // A spec that did not pin "now" to its creation time: from when this worker built it.
+            StartFrom::Latest => Some(OffsetDateTime::now_utc()),
+        };
+        sub.secret_headers = spec.secret_headers.clone();
+        Ok(sub)
+    }
+
+    fn assemble(name: &str, config: &SubscriptionConfig, prefix: &str, secret: Option<&str>) -> Result<Self, WorkerError> {
         let fail = |message: String| WorkerError::Subscription { subscription: name.to_owned(), message };
         let mapping =
             Mapping::compile(config.filter.as_deref(), config.transform.as_deref()).map_err(|e| fail(e.to_string()))?;
         let policy = config.retry.policy().map_err(fail)?;
-        let signing_key = match &config.signing_secret {
-            Some(r) => {
-                let secret = r.resolve(&format!("subscriptions.{name}.signing_secret"))?;
-                Some(hookbus_core::signing::standard_webhooks_key(&secret.value).map_err(|e| fail(e.to_string()))?)
-            }
-            None => None,
-        };
+        let signing_key = secret
+            .map(|s| hookbus_core::signing::standard_webhooks_key(s).map_err(|e| fail(e.to_string())))
+            .transpose()?;
         let cb = &config.circuit_breaker;
         let breaker = if cb.enabled {
             let (window, cool_down, disable_after) = cb.durations().map_err(fail)?;
@@ -65,11 +98,23 @@ impl Subscription {
             policy,
             signing_key,
             prefix: prefix.to_owned(),
+            version: 1,
+            generation: String::new(),
+            start: None,
+            secret_headers: BTreeMap::new(),
         })
     }
 
+    /// The consumer group: config-file subscriptions keep the one they always had; each generation
+    /// of an API subscription has its own, so a name created again starts fresh.
     pub fn group(&self) -> String {
-        topics::group(&self.prefix, &self.name)
+        let group = topics::group(&self.prefix, &self.name);
+        if self.generation.is_empty() { group } else { format!("{group}.{}", self.generation) }
+    }
+
+    /// Whether a fresh event accepted at `time` is before where this subscription starts.
+    pub fn before_start(&self, time: OffsetDateTime) -> bool {
+        self.start.is_some_and(|s| time < s)
     }
 
     pub fn tier_topic(&self, n: usize) -> String {

@@ -1,11 +1,16 @@
-//! The worker assembled (config -> build -> run): `Worker::build` does all the construction —
-//! the HTTP client, topics, consumers, breakers and limiters — so that a bad setting fails before
-//! anything is consumed, and `run` only drives the consume loops.
+//! The worker assembled (config -> build -> run) and kept in step with the live subscription set.
+//! `Worker::build` makes what every subscription shares (the HTTP client); `run` starts one consume
+//! loop per subscription and, whenever the set changes, stops and restarts the loops whose version
+//! changed, stops deleted and paused ones, and starts new ones. A restarted loop resumes from its
+//! consumer group's committed position, so a change loses no place and skips no event.
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hookbus_broker::Broker;
-use tokio::task::JoinSet;
+use hookbus_core::live::{ObservationSink, SubscriptionSet, SubscriptionSpec};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::consume::Pipeline;
@@ -15,50 +20,137 @@ use crate::process::Ctx;
 use crate::ssrf::Guard;
 use crate::{Subscription, WorkerError, WorkerMetrics};
 
-/// Every subscription of one process, ready to run.
+/// What every subscription of one process shares.
 pub struct Worker {
-    pipelines: Vec<Pipeline>,
+    broker: Arc<dyn Broker>,
+    metrics: WorkerMetrics,
+    http: WebhookClient,
+    observer: Arc<dyn ObservationSink>,
+    prefix: String,
+}
+
+/// A running consume loop and what it was built from.
+struct Running {
+    version: u64,
+    generation: String,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
 }
 
 impl Worker {
-    /// Creates the subscriptions' topics and consumers. `shutdown` stops the loops and the
-    /// back-off of durable writes; nothing runs until [`run`](Self::run).
-    pub async fn build(
-        subs: Vec<Arc<Subscription>>,
+    pub fn build(
         broker: Arc<dyn Broker>,
         metrics: WorkerMetrics,
         guard: Arc<Guard>,
-        shutdown: CancellationToken,
+        observer: Arc<dyn ObservationSink>,
+        prefix: &str,
     ) -> Result<Self, WorkerError> {
-        let publisher = broker.publisher();
-        let http = WebhookClient::new(guard)?;
-        let mut pipelines = Vec::with_capacity(subs.len());
-        for sub in subs {
-            publisher.ensure_topics(&sub.owned_topics()).await?;
-            let consumer = broker.consumer(&sub.group(), &sub.consumed_topics())?;
-            let ctx = Ctx {
-                endpoint: Endpoint::new(&sub, metrics.clone()),
-                http: http.clone(),
-                publisher: publisher.clone(),
-                metrics: metrics.clone(),
-                shutdown: shutdown.clone(),
-                sub,
-            };
-            pipelines.push(Pipeline::new(Arc::new(ctx), consumer));
-        }
-        Ok(Self { pipelines })
+        Ok(Self { broker, metrics, http: WebhookClient::new(guard)?, observer, prefix: prefix.to_owned() })
     }
 
-    /// Runs every subscription until shutdown; then each lets its in-flight deliveries finish
-    /// within `grace`, commits what finished, and returns.
-    pub async fn run(self, grace: Duration) -> Result<(), WorkerError> {
-        let mut tasks = JoinSet::new();
-        for p in self.pipelines {
-            tasks.spawn(p.drive(grace));
+    /// Builds the subscriptions of `set` as it is now, so a bad one fails before anything runs.
+    pub fn check(&self, set: &SubscriptionSet) -> Result<(), WorkerError> {
+        set.specs.iter().try_for_each(|spec| Subscription::from_spec(spec, &self.prefix).map(drop))
+    }
+
+    /// Runs the subscriptions of `set`, following its changes, until `shutdown`; then every loop
+    /// lets its in-flight deliveries finish within `grace`, commits what finished, and returns.
+    /// A loop that fails (its broker gone for good) ends the run with its error.
+    pub async fn run(
+        self,
+        mut set: watch::Receiver<Arc<SubscriptionSet>>,
+        shutdown: CancellationToken,
+        grace: Duration,
+    ) -> Result<(), WorkerError> {
+        let (failed_tx, mut failed_rx) = mpsc::unbounded_channel::<WorkerError>();
+        let mut running: HashMap<String, Running> = HashMap::new();
+        let mut following = true;
+        let result = loop {
+            if following {
+                let current = set.borrow_and_update().clone();
+                self.apply(&current, &mut running, &shutdown, &failed_tx, grace).await;
+            }
+            tokio::select! {
+                changed = set.changed(), if following => following = changed.is_ok(),
+                failed = failed_rx.recv() => if let Some(e) = failed { break Err(e) },
+                _ = shutdown.cancelled() => break Ok(()),
+            }
+        };
+        for (_, r) in running.drain() {
+            r.stop.cancel();
+            let _ = r.task.await;
         }
-        while let Some(joined) = tasks.join_next().await {
-            joined.map_err(|e| WorkerError::Task(e.to_string()))??;
+        result
+    }
+
+    async fn apply(
+        &self,
+        set: &SubscriptionSet,
+        running: &mut HashMap<String, Running>,
+        shutdown: &CancellationToken,
+        failed: &mpsc::UnboundedSender<WorkerError>,
+        grace: Duration,
+    ) {
+        let wanted: HashMap<&str, &SubscriptionSpec> =
+            set.specs.iter().filter(|s| !s.paused).map(|s| (s.name.as_str(), s)).collect();
+        // Stop what is gone, paused or changed; each stop waits for the loop's final commit so
+        // its successor starts from there.
+        let stale: Vec<String> = running
+            .iter()
+            .filter(|(name, r)| {
+                wanted.get(name.as_str()).is_none_or(|s| s.version != r.version || s.generation != r.generation)
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in stale {
+            if let Some(r) = running.remove(&name) {
+                tracing::info!(subscription = %name, version = r.version, "stopping subscription for a change");
+                r.stop.cancel();
+                let _ = r.task.await;
+            }
         }
-        Ok(())
+        for (name, spec) in wanted {
+            if running.contains_key(name) {
+                continue;
+            }
+            match self.start(spec, shutdown, failed.clone(), grace).await {
+                Ok(r) => {
+                    running.insert(name.to_owned(), r);
+                }
+                // The API validates before it stores, so this is a secret that cannot be read or a
+                // broker that refuses topics; the next change of the set tries again.
+                Err(e) => tracing::error!(subscription = %name, error = %e, "cannot start subscription"),
+            }
+        }
+    }
+
+    async fn start(
+        &self,
+        spec: &SubscriptionSpec,
+        shutdown: &CancellationToken,
+        failed: mpsc::UnboundedSender<WorkerError>,
+        grace: Duration,
+    ) -> Result<Running, WorkerError> {
+        let sub = Arc::new(Subscription::from_spec(spec, &self.prefix)?);
+        let publisher = self.broker.publisher();
+        publisher.ensure_topics(&sub.owned_topics()).await?;
+        let consumer = self.broker.consumer(&sub.group(), &sub.consumed_topics())?;
+        let stop = shutdown.child_token();
+        let ctx = Ctx {
+            endpoint: Endpoint::new(&sub, self.metrics.clone()),
+            http: self.http.clone(),
+            publisher,
+            metrics: self.metrics.clone(),
+            shutdown: stop.clone(),
+            observer: self.observer.clone(),
+            sub,
+        };
+        let pipeline = Pipeline::new(Arc::new(ctx), consumer);
+        let task = tokio::spawn(async move {
+            if let Err(e) = pipeline.drive(grace).await {
+                let _ = failed.send(e);
+            }
+        });
+        Ok(Running { version: spec.version, generation: spec.generation.clone(), stop, task })
     }
 }

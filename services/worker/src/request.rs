@@ -1,0 +1,114 @@
+//! What a delivery request carries: the subscription's headers, hookbus's own (idempotency key,
+//! attempt number, CloudEvents attributes, trace context), the Standard Webhooks signature — and
+//! the same headers as the attempt log may show them, with secret values redacted.
+use hookbus_core::CloudEvent;
+use hookbus_core::signing::standard_webhooks_signature;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+
+use crate::Subscription;
+
+/// Shown instead of a secret header value.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+pub(crate) fn headers(
+    sub: &Subscription,
+    event: &CloudEvent,
+    body: &[u8],
+    ts: i64,
+    number: u32,
+    traceparent: Option<&str>,
+) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in sub.config.headers.iter().chain(&sub.secret_headers) {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
+            h.insert(k, v);
+        }
+    }
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::try_from(value) {
+            h.insert(name, v);
+        }
+    };
+    // The event id is stable across retries, redrives and replays: targets dedupe on it.
+    put("webhook-id", &event.id);
+    put("idempotency-key", &event.id);
+    put("webhook-timestamp", &ts.to_string());
+    // 1 on the first try; lets a target tell retries from first deliveries.
+    put("hookbus-attempt", &number.to_string());
+    put("ce-type", &event.ty);
+    put("ce-source", &event.source);
+    if let Some(key) = &sub.signing_key {
+        put("webhook-signature", &standard_webhooks_signature(key, &event.id, ts, body));
+    }
+    if let Some(tp) = traceparent {
+        put("traceparent", tp);
+    }
+    h
+}
+
+/// The headers for the attempt log: values of the subscription's secret headers, and of any
+/// header whose name says it holds a credential, are replaced by [`REDACTED`].
+pub(crate) fn redacted(headers: &HeaderMap, sub: &Subscription) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let name = name.as_str();
+            let secret = sub.secret_headers.keys().any(|k| k.eq_ignore_ascii_case(name)) || credential_name(name);
+            let shown = if secret { REDACTED.to_owned() } else { String::from_utf8_lossy(value.as_bytes()).into_owned() };
+            (name.to_owned(), shown)
+        })
+        .collect()
+}
+
+/// Header names that carry credentials by convention (`Authorization`, `X-Api-Key`, ...).
+fn credential_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(n.as_str(), "authorization" | "proxy-authorization" | "cookie")
+        || ["key", "token", "secret", "password", "auth"].iter().any(|w| n.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub() -> Subscription {
+        let config = serde_json::from_value(serde_json::json!({
+            "topic": "t",
+            "target": "http://127.0.0.1:9/x",
+            "headers": {"x-tenant": "acme", "Authorization": "Bearer plain-config-token"}
+        }))
+        .unwrap();
+        let mut sub = Subscription::build("crm", &config, "hookbus").unwrap();
+        sub.secret_headers.insert("x-crm-credential".into(), "s3cr3t-value".into());
+        sub
+    }
+
+    #[test]
+    fn secrets_are_sent_but_redacted_in_the_log() {
+        let sub = sub();
+        let event = CloudEvent::from_body("e-1".into(), "github", "github.push".into(), None, b"{}");
+        let h = headers(&sub, &event, b"{}", 1_700_000_000, 2, None);
+        assert_eq!(h["x-crm-credential"], "s3cr3t-value");
+        assert_eq!(h["idempotency-key"], "e-1");
+        assert_eq!(h["hookbus-attempt"], "2");
+        let shown = redacted(&h, &sub);
+        let get = |n: &str| shown.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        assert_eq!(get("x-crm-credential"), Some(REDACTED));
+        assert_eq!(get("authorization"), Some(REDACTED));
+        assert_eq!(get("x-tenant"), Some("acme"));
+        assert_eq!(get("webhook-id"), Some("e-1"));
+        let all = format!("{shown:?}");
+        assert!(!all.contains("s3cr3t") && !all.contains("plain-config-token"), "{all}");
+    }
+
+    #[test]
+    fn credential_names_are_recognised() {
+        for n in ["Authorization", "x-api-key", "X-Auth-Token", "client-secret", "cookie"] {
+            assert!(credential_name(n), "{n}");
+        }
+        for n in ["content-type", "webhook-id", "x-tenant", "traceparent"] {
+            assert!(!credential_name(n), "{n}");
+        }
+    }
+}
