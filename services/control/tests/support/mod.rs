@@ -175,3 +175,48 @@ pub async fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// Publishes a webhook the way ingress does: a CloudEvent in binary mode, the exact body bytes.
+pub async fn ingest(broker: &EmbeddedBroker, source: &str, id: &str, ty: &str, body: &[u8]) -> hookbus_core::CloudEvent {
+    use hookbus_broker::Publisher as _;
+    let mut ev = hookbus_core::CloudEvent::from_body(id.into(), source, ty.into(), Some("application/json"), body);
+    ev.partitionkey = format!("key-{id}");
+    let bin = ev.to_binary(body);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let record = hookbus_broker::Record { key: Some(bin.key), headers: bin.headers, payload: bin.value, timestamp_ms: now };
+    broker.publish(source, record).await.unwrap();
+    ev
+}
+
+/// Runs the control plane's background tasks until the guard is dropped.
+pub struct Running {
+    shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl Harness {
+    pub fn start(&self) -> Running {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let plane = self.plane.clone();
+        let s = shutdown.clone();
+        tokio::spawn(async move { plane.run(s).await });
+        Running { shutdown }
+    }
+
+    /// GETs `path` until `cond` holds for the body (5 s at most); returns the last body.
+    pub async fn get_until(&self, path: &str, cond: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let (_, body) = self.get(path).await;
+            if cond(&body) || tokio::time::Instant::now() > deadline {
+                return body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
