@@ -76,7 +76,7 @@ const IDLE: Duration = Duration::from_millis(1000);
 async fn read_all(
     broker: &dyn Broker,
     topic: &str,
-    progress: &mut dyn FnMut(usize),
+    progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Vec<Received>, WorkerError> {
     let mut consumer: Box<dyn Consumer> = broker.reader(&[topic.to_owned()])?;
     let mut out = Vec::new();
@@ -198,7 +198,7 @@ pub async fn replay(
     sub: &hookbus_core::config::SubscriptionConfig,
     from: OffsetDateTime,
     to: OffsetDateTime,
-    mut progress: impl FnMut(usize),
+    mut progress: impl FnMut(usize) + Send,
 ) -> Result<ReplaySummary, WorkerError> {
     broker.publisher().ensure_topics(&[topics::retry_tier(prefix, subscription, 0)]).await?;
     let records = read_all(broker, &sub.topic, &mut progress).await?;

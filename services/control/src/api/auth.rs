@@ -1,0 +1,92 @@
+//! Bearer tokens from `[admin] tokens`. Tokens are kept as SHA-256 digests and compared in
+//! constant time (equal-length digests, no early exit), and never logged.
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hookbus_core::config::TokenScope;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::St;
+use crate::ControlError;
+
+struct Token {
+    name: String,
+    digest: [u8; 32],
+    scope: TokenScope,
+}
+
+#[derive(Default)]
+pub struct Tokens(Vec<Token>);
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|t| (&t.name, t.scope))).finish()
+    }
+}
+
+impl Tokens {
+    /// `(name, token, scope)`; the token text is hashed at once.
+    pub fn new(tokens: impl IntoIterator<Item = (String, String, TokenScope)>) -> Self {
+        Self(
+            tokens
+                .into_iter()
+                .map(|(name, token, scope)| Token { name, digest: Sha256::digest(token.as_bytes()).into(), scope })
+                .collect(),
+        )
+    }
+
+    /// The scope and name of the token presented, if it is one of ours.
+    fn find(&self, presented: &str) -> Option<(TokenScope, &str)> {
+        let d: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut found = None;
+        // Every token is compared, so the time taken does not tell which one matched.
+        for t in &self.0 {
+            if bool::from(t.digest.ct_eq(&d)) && found.is_none() {
+                found = Some((t.scope, t.name.as_str()));
+            }
+        }
+        found
+    }
+}
+
+/// Reading is allowed with any token; changing needs `write`. `POST /mapping/test` only reads.
+fn needs_write(method: &Method, path: &str) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) && path != "/api/v1/mapping/test"
+}
+
+pub async fn require(axum::extract::State(inner): St, req: Request, next: Next) -> Response {
+    let presented = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    let Some((scope, name)) = presented.and_then(|p| inner.tokens.find(p)) else {
+        return ControlError::Unauthorized.into_response();
+    };
+    if scope != TokenScope::Write && needs_write(req.method(), req.uri().path()) {
+        return ControlError::Forbidden.into_response();
+    }
+    tracing::debug!(token = name, method = %req.method(), path = req.uri().path(), "admin request");
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_only_exact_tokens() {
+        let t = Tokens::new([
+            ("ro".to_owned(), "read-token".to_owned(), TokenScope::Read),
+            ("rw".to_owned(), "write-token".to_owned(), TokenScope::Write),
+        ]);
+        assert_eq!(t.find("write-token"), Some((TokenScope::Write, "rw")));
+        assert_eq!(t.find("read-token"), Some((TokenScope::Read, "ro")));
+        assert_eq!(t.find("write-toke"), None);
+        assert_eq!(t.find(""), None);
+        assert!(!format!("{t:?}").contains("token\""));
+    }
+}

@@ -1,0 +1,331 @@
+//! Request and response bodies of the subscription routes.
+use std::collections::BTreeMap;
+
+use hookbus_core::config::{BreakerSettings, RetryConfig, SubscriptionConfig};
+use hookbus_core::live::{Managed, SubscriptionSpec};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::crypto::hint;
+
+/// Retry schedule; omitted fields keep their defaults (Svix's schedule, ±20 % jitter, 1h).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryInput {
+    /// Delay before each attempt, e.g. `["0s", "5s", "5m"]`; its length is the number of attempts.
+    pub schedule: Option<Vec<String>>,
+    /// ±fraction of random jitter on every delay (0.0 to 1.0).
+    pub jitter: Option<f64>,
+    /// Upper bound on a target's Retry-After, e.g. "1h".
+    pub max_retry_after: Option<String>,
+}
+
+/// Circuit breaker; omitted fields keep their defaults.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerInput {
+    pub enabled: Option<bool>,
+    /// e.g. "60s".
+    pub window: Option<String>,
+    pub min_requests: Option<usize>,
+    pub failure_ratio: Option<f64>,
+    /// e.g. "30s".
+    pub cool_down: Option<String>,
+    /// e.g. "3d"; disables the endpoint after failing this long.
+    pub disable_after: Option<String>,
+}
+
+/// `POST /api/v1/subscriptions`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionInput {
+    /// 1-100 characters from A-Z a-z 0-9 . _ -
+    pub name: String,
+    /// Topic consumed (a source's topic).
+    pub topic: String,
+    /// CloudEvent types delivered; `github.*` matches a prefix. Empty = all.
+    #[serde(default)]
+    pub event_types: Vec<String>,
+    /// `http(s)://` URL events are POSTed to.
+    pub target: String,
+    /// jq program; the event is delivered when its first output is truthy.
+    pub filter: Option<String>,
+    /// jq program producing the request body from the CloudEvent.
+    pub transform: Option<String>,
+    /// Extra request headers, shown by GET.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Extra request headers whose values are secret (e.g. an API key): stored encrypted, never returned.
+    #[serde(default)]
+    pub secret_headers: BTreeMap<String, String>,
+    /// Standard Webhooks secret (`whsec_...`) signing outbound requests: stored encrypted, never returned.
+    pub signing_secret: Option<String>,
+    pub timeout_ms: Option<u64>,
+    /// Deliveries in flight at once.
+    pub concurrency: Option<usize>,
+    pub retry: Option<RetryInput>,
+    pub rate_limit_per_sec: Option<u32>,
+    /// Deliver events with the same partition key strictly in order.
+    #[serde(default)]
+    pub ordered: bool,
+    pub ordered_backlog: Option<usize>,
+    pub circuit_breaker: Option<BreakerInput>,
+    /// `latest` (default: events accepted from now on), `earliest`, or an RFC 3339 time.
+    pub start: Option<String>,
+    /// Create paused: nothing is delivered until resumed.
+    #[serde(default)]
+    pub paused: bool,
+}
+
+/// `PATCH /api/v1/subscriptions/{name}`: a JSON merge patch (RFC 7396) of the creation body.
+/// Fields given replace the current ones, `null` clears an optional one; in `secret_headers`
+/// a `null` value removes that header. The name cannot change.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // Parsed to check the types; the patch itself is applied as JSON.
+pub struct SubscriptionPatch {
+    pub name: Option<String>,
+    pub topic: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub target: Option<String>,
+    pub filter: Option<String>,
+    pub transform: Option<String>,
+    pub headers: Option<BTreeMap<String, String>>,
+    pub secret_headers: Option<BTreeMap<String, Option<String>>>,
+    pub signing_secret: Option<String>,
+    pub timeout_ms: Option<u64>,
+    pub concurrency: Option<usize>,
+    pub retry: Option<RetryInput>,
+    pub rate_limit_per_sec: Option<u32>,
+    pub ordered: Option<bool>,
+    pub ordered_backlog: Option<usize>,
+    pub circuit_breaker: Option<BreakerInput>,
+    pub start: Option<String>,
+    pub paused: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ManagedBy {
+    /// From the config file: read-only here.
+    Config,
+    /// Created through the API.
+    Api,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RetryView {
+    pub schedule: Vec<String>,
+    pub jitter: f64,
+    pub max_retry_after: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BreakerView {
+    pub enabled: bool,
+    pub window: String,
+    pub min_requests: usize,
+    pub failure_ratio: f64,
+    pub cool_down: String,
+    pub disable_after: Option<String>,
+}
+
+/// A subscription as GET shows it: secrets appear only as hints (their last four characters).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubscriptionView {
+    pub name: String,
+    pub managed: ManagedBy,
+    /// Bumped by every change.
+    pub version: u64,
+    /// New each time the name is created; a re-created subscription starts fresh.
+    pub generation: String,
+    pub paused: bool,
+    pub start: String,
+    pub topic: String,
+    pub event_types: Vec<String>,
+    pub target: String,
+    pub filter: Option<String>,
+    pub transform: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    /// Header name -> hint of its value.
+    pub secret_headers: BTreeMap<String, String>,
+    /// Hint of the signing secret, e.g. `****LaSw`; null when requests are not signed.
+    pub signing_secret: Option<String>,
+    pub timeout_ms: u64,
+    pub concurrency: usize,
+    pub retry: RetryView,
+    pub rate_limit_per_sec: Option<u32>,
+    pub ordered: bool,
+    pub ordered_backlog: usize,
+    pub circuit_breaker: BreakerView,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubscriptionList {
+    pub subscriptions: Vec<SubscriptionView>,
+    /// The store revision these were read at.
+    pub revision: u64,
+}
+
+impl SubscriptionView {
+    pub fn of(spec: &SubscriptionSpec) -> Self {
+        let c = &spec.config;
+        Self {
+            name: spec.name.clone(),
+            managed: match spec.managed {
+                Managed::Config => ManagedBy::Config,
+                Managed::Api => ManagedBy::Api,
+            },
+            version: spec.version,
+            generation: spec.generation.clone(),
+            paused: spec.paused,
+            start: spec.start.as_string(),
+            topic: c.topic.clone(),
+            event_types: c.event_types.clone(),
+            target: c.target.clone(),
+            filter: c.filter.clone(),
+            transform: c.transform.clone(),
+            headers: c.headers.clone(),
+            secret_headers: spec.secret_headers.iter().map(|(k, v)| (k.clone(), hint(v))).collect(),
+            signing_secret: spec.signing_secret.as_deref().map(hint),
+            timeout_ms: c.timeout_ms,
+            concurrency: c.concurrency,
+            retry: RetryView {
+                schedule: c.retry.schedule.clone(),
+                jitter: c.retry.jitter,
+                max_retry_after: c.retry.max_retry_after.clone(),
+            },
+            rate_limit_per_sec: c.rate_limit_per_sec,
+            ordered: c.ordered,
+            ordered_backlog: c.ordered_backlog,
+            circuit_breaker: BreakerView {
+                enabled: c.circuit_breaker.enabled,
+                window: c.circuit_breaker.window.clone(),
+                min_requests: c.circuit_breaker.min_requests,
+                failure_ratio: c.circuit_breaker.failure_ratio,
+                cool_down: c.circuit_breaker.cool_down.clone(),
+                disable_after: c.circuit_breaker.disable_after.clone(),
+            },
+        }
+    }
+}
+
+impl SubscriptionInput {
+    /// The subscription config this input describes (secrets excluded), defaults filled in.
+    pub fn config(&self) -> SubscriptionConfig {
+        let mut c: SubscriptionConfig = serde_json::from_value(serde_json::json!({
+            "topic": self.topic, "target": self.target,
+        }))
+        .unwrap_or_else(|_| unreachable_config());
+        c.event_types = self.event_types.clone();
+        c.filter = self.filter.clone().filter(|f| !f.trim().is_empty());
+        c.transform = self.transform.clone().filter(|t| !t.trim().is_empty());
+        c.headers = self.headers.clone();
+        if let Some(t) = self.timeout_ms {
+            c.timeout_ms = t;
+        }
+        if let Some(n) = self.concurrency {
+            c.concurrency = n;
+        }
+        if let Some(r) = &self.retry {
+            let d = RetryConfig::default();
+            c.retry = RetryConfig {
+                schedule: r.schedule.clone().unwrap_or(d.schedule),
+                jitter: r.jitter.unwrap_or(d.jitter),
+                max_retry_after: r.max_retry_after.clone().unwrap_or(d.max_retry_after),
+            };
+        }
+        c.rate_limit_per_sec = self.rate_limit_per_sec;
+        c.ordered = self.ordered;
+        if let Some(n) = self.ordered_backlog {
+            c.ordered_backlog = n;
+        }
+        if let Some(b) = &self.circuit_breaker {
+            let d = BreakerSettings::default();
+            c.circuit_breaker = BreakerSettings {
+                enabled: b.enabled.unwrap_or(d.enabled),
+                window: b.window.clone().unwrap_or(d.window),
+                min_requests: b.min_requests.unwrap_or(d.min_requests),
+                failure_ratio: b.failure_ratio.unwrap_or(d.failure_ratio),
+                cool_down: b.cool_down.clone().unwrap_or(d.cool_down),
+                disable_after: b.disable_after.clone().or(d.disable_after),
+            };
+        }
+        c
+    }
+
+    /// The creation body that describes `spec` (secrets left out), the base a PATCH applies to.
+    pub fn of(spec: &SubscriptionSpec) -> Self {
+        let c = &spec.config;
+        Self {
+            name: spec.name.clone(),
+            topic: c.topic.clone(),
+            event_types: c.event_types.clone(),
+            target: c.target.clone(),
+            filter: c.filter.clone(),
+            transform: c.transform.clone(),
+            headers: c.headers.clone(),
+            secret_headers: BTreeMap::new(),
+            signing_secret: None,
+            timeout_ms: Some(c.timeout_ms),
+            concurrency: Some(c.concurrency),
+            retry: Some(RetryInput {
+                schedule: Some(c.retry.schedule.clone()),
+                jitter: Some(c.retry.jitter),
+                max_retry_after: Some(c.retry.max_retry_after.clone()),
+            }),
+            rate_limit_per_sec: c.rate_limit_per_sec,
+            ordered: c.ordered,
+            ordered_backlog: Some(c.ordered_backlog),
+            circuit_breaker: Some(BreakerInput {
+                enabled: Some(c.circuit_breaker.enabled),
+                window: Some(c.circuit_breaker.window.clone()),
+                min_requests: Some(c.circuit_breaker.min_requests),
+                failure_ratio: Some(c.circuit_breaker.failure_ratio),
+                cool_down: Some(c.circuit_breaker.cool_down.clone()),
+                disable_after: c.circuit_breaker.disable_after.clone(),
+            }),
+            start: Some(spec.start.as_string()),
+            paused: spec.paused,
+        }
+    }
+}
+
+/// `topic` and `target` are the only required fields and both are strings, so parsing the
+/// two-field object cannot fail; this keeps the worker-facing code free of a panic path anyway.
+fn unreachable_config() -> SubscriptionConfig {
+    serde_json::from_str(r#"{"topic":"","target":""}"#).expect("a minimal subscription config parses")
+}
+
+/// RFC 7396 JSON merge patch.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            let t = target.as_object_mut().expect("made an object above");
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_patch_replaces_clears_and_merges() {
+        let mut t = serde_json::json!({"a": 1, "b": {"c": 2, "d": 3}, "e": "x"});
+        merge_patch(&mut t, &serde_json::json!({"a": 5, "b": {"c": null}, "e": null, "f": [1]}));
+        assert_eq!(t, serde_json::json!({"a": 5, "b": {"d": 3}, "f": [1]}));
+    }
+}
