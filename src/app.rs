@@ -4,11 +4,13 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use hookbus_core::config::{Config, DedupBackend};
+use hookbus_core::live::{Discard, SubscriptionSet};
 use hookbus_ingress::dedup::{Dedup, MemoryDedup, RedisDedup};
 use hookbus_ingress::{IngressMetrics, IngressState};
-use hookbus_worker::{Subscription, Worker, WorkerMetrics};
+use hookbus_worker::{Worker, WorkerMetrics};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// What a process runs.
@@ -64,11 +66,14 @@ pub async fn run(config: Config, role: Role, listener: TcpListener, shutdown: Ca
         app = app.merge(hookbus_ingress::router(Arc::new(state)));
     }
     let worker = if role.worker() {
-        let subs = Subscription::all(&config)?;
+        let specs = hookbus_control::config_specs(&config)?;
+        // Without a control plane the set is the config file's and never changes.
+        let (_, set) = watch::channel(Arc::new(SubscriptionSet { specs, revision: 0 }));
         let metrics = WorkerMetrics::register(&mut registry);
         let guard = Arc::new(hookbus_worker::ssrf::Guard::new(&config.worker.allow_targets));
-        let worker = Worker::build(subs, broker.clone(), metrics, guard, shutdown.clone()).await?;
-        Some(tokio::spawn(worker.run(grace)))
+        let worker = Worker::build(broker.clone(), metrics, guard, Arc::new(Discard), &config.broker.topic_prefix)?;
+        worker.check(&set.borrow())?;
+        Some(tokio::spawn(worker.run(set, shutdown.clone(), grace)))
     } else {
         None
     };

@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use error::{ControlError, Problem};
 pub use jobs::{Job, JobState};
-pub use live::POLL;
+pub use live::{POLL, config_specs};
 pub use plane::sqlite_path;
 
 /// Cheap to clone; every clone is the same control plane.

@@ -55,7 +55,8 @@ pub(crate) fn redacted(headers: &HeaderMap, sub: &Subscription) -> Vec<(String, 
         .map(|(name, value)| {
             let name = name.as_str();
             let secret = sub.secret_headers.keys().any(|k| k.eq_ignore_ascii_case(name)) || credential_name(name);
-            let shown = if secret { REDACTED.to_owned() } else { String::from_utf8_lossy(value.as_bytes()).into_owned() };
+            let shown =
+                if secret { REDACTED.to_owned() } else { String::from_utf8_lossy(value.as_bytes()).into_owned() };
             (name.to_owned(), shown)
         })
         .collect()

@@ -68,7 +68,12 @@ impl Subscription {
         Ok(sub)
     }
 
-    fn assemble(name: &str, config: &SubscriptionConfig, prefix: &str, secret: Option<&str>) -> Result<Self, WorkerError> {
+    fn assemble(
+        name: &str,
+        config: &SubscriptionConfig,
+        prefix: &str,
+        secret: Option<&str>,
+    ) -> Result<Self, WorkerError> {
         let fail = |message: String| WorkerError::Subscription { subscription: name.to_owned(), message };
         let mapping =
             Mapping::compile(config.filter.as_deref(), config.transform.as_deref()).map_err(|e| fail(e.to_string()))?;
