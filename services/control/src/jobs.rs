@@ -3,8 +3,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hookbus_broker::{Broker, Record};
-use hookbus_core::{CloudEvent, RetryEnvelope, topics};
+use hookbus_broker::Broker;
+use hookbus_core::CloudEvent;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -114,30 +114,13 @@ where
     Ok(first)
 }
 
-/// Queues `event` for `subscription` at once, with a fresh attempt count: a retry envelope in
-/// retry tier 0, as a redrive does.
+/// Queues `event` for `subscription` at once, with a fresh attempt count; a retry the worker had
+/// scheduled for it is dropped, not sent as well.
 pub async fn requeue(
     broker: &dyn Broker,
     prefix: &str,
     subscription: &str,
     event: CloudEvent,
 ) -> Result<String, ControlError> {
-    let topic = topics::retry_tier(prefix, subscription, 0);
-    let publisher = broker.publisher();
-    publisher.ensure_topics(std::slice::from_ref(&topic)).await?;
-    let retry = RetryEnvelope {
-        subscription: subscription.to_owned(),
-        generation: String::new(),
-        attempts: Vec::new(),
-        not_before: OffsetDateTime::now_utc(),
-        event,
-    };
-    let record = Record {
-        key: Some(retry.event.partitionkey.as_bytes().to_vec()),
-        headers: vec![("content-type".into(), b"application/json".to_vec())],
-        payload: serde_json::to_vec(&retry).map_err(|e| ControlError::Internal(e.to_string()))?,
-        timestamp_ms: OffsetDateTime::now_utc().unix_timestamp() * 1000,
-    };
-    publisher.publish(&topic, record).await?;
-    Ok(topic)
+    Ok(hookbus_worker::dlq::retry_now(broker, prefix, subscription, event).await?)
 }

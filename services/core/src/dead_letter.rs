@@ -101,10 +101,33 @@ pub struct RetryEnvelope {
     /// for whichever generation runs.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub generation: String,
+    /// When the worker scheduled this retry (absent on redrives and replays).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub scheduled_at: Option<OffsetDateTime>,
+    /// Set when an operator asked for this event to be retried now: a retry the worker scheduled
+    /// for it before this moment is then dropped instead of being sent as well.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub requested_at: Option<OffsetDateTime>,
     pub event: CloudEvent,
     pub attempts: Vec<Attempt>,
     #[serde(with = "time::serde::rfc3339")]
     pub not_before: OffsetDateTime,
+}
+
+impl RetryEnvelope {
+    /// `event` due at once with a fresh attempt count (redrive, replay), for whichever generation
+    /// of `subscription` runs.
+    pub fn due_now(subscription: &str, event: CloudEvent) -> Self {
+        Self {
+            subscription: subscription.to_owned(),
+            generation: String::new(),
+            scheduled_at: None,
+            requested_at: None,
+            event,
+            attempts: Vec::new(),
+            not_before: OffsetDateTime::now_utc(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -44,13 +44,9 @@ mod tests {
     #[test]
     fn retry_envelopes_round_trip_with_their_key() {
         let event = CloudEvent::from_body("k-1".into(), "github", "github.push".into(), None, br#"{"a":1}"#);
-        let retry = RetryEnvelope {
-            subscription: "crm".into(),
-            generation: "g2".into(),
-            event,
-            attempts: Vec::new(),
-            not_before: OffsetDateTime::UNIX_EPOCH,
-        };
+        let mut retry = RetryEnvelope::due_now("crm", event);
+        retry.generation = "g2".into();
+        retry.scheduled_at = Some(OffsetDateTime::UNIX_EPOCH);
         let record = encode("k-1", &retry).unwrap();
         assert_eq!(record.key.as_deref(), Some(b"k-1".as_slice()));
         assert_eq!(record.header_str("content-type"), Some("application/json"));

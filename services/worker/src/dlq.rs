@@ -122,16 +122,29 @@ pub async fn list(
 
 /// Queues `event` for immediate delivery to `subscription` with a fresh attempt count.
 async fn requeue(broker: &dyn Broker, prefix: &str, subscription: &str, event: CloudEvent) -> Result<(), WorkerError> {
-    let retry = RetryEnvelope {
-        subscription: subscription.to_owned(),
-        generation: String::new(),
-        attempts: Vec::new(),
-        not_before: OffsetDateTime::now_utc(),
-        event,
-    };
-    let record = codec::encode(&retry.event.partitionkey, &retry)?;
-    broker.publisher().publish(&topics::retry_tier(prefix, subscription, 0), record).await?;
-    Ok(())
+    enqueue(broker, prefix, RetryEnvelope::due_now(subscription, event)).await.map(drop)
+}
+
+/// An operator's "retry now" of one event: delivered at once with a fresh attempt count, and any
+/// retry the worker had scheduled for it before is dropped rather than sent as well. Returns the
+/// topic it was queued on.
+pub async fn retry_now(
+    broker: &dyn Broker,
+    prefix: &str,
+    subscription: &str,
+    event: CloudEvent,
+) -> Result<String, WorkerError> {
+    let mut retry = RetryEnvelope::due_now(subscription, event);
+    retry.requested_at = Some(OffsetDateTime::now_utc());
+    enqueue(broker, prefix, retry).await
+}
+
+async fn enqueue(broker: &dyn Broker, prefix: &str, retry: RetryEnvelope) -> Result<String, WorkerError> {
+    let topic = topics::retry_tier(prefix, &retry.subscription, 0);
+    let publisher = broker.publisher();
+    publisher.ensure_topics(std::slice::from_ref(&topic)).await?;
+    publisher.publish(&topic, codec::encode(&retry.event.partitionkey, &retry)?).await?;
+    Ok(topic)
 }
 
 async fn resolve(

@@ -19,6 +19,7 @@ mod process;
 mod request;
 pub mod ssrf;
 mod subscription;
+mod superseded;
 mod worker;
 
 pub use decide::EventOutcome;

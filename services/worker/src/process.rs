@@ -17,6 +17,7 @@ use crate::decide::{EventOutcome, Next, Pass, Place, decide};
 use crate::deliver::WebhookClient;
 use crate::endpoint::Endpoint;
 use crate::metrics::{OutcomeLabels, SubLabel};
+use crate::superseded::OperatorRetries;
 use crate::{Subscription, WorkerError, WorkerMetrics};
 
 /// Shared by every delivery task of one subscription; built before its consume loop starts.
@@ -29,6 +30,7 @@ pub(crate) struct Ctx {
     pub endpoint: Endpoint,
     /// Told what happened to every event (the attempt log); never blocks.
     pub observer: Arc<dyn ObservationSink>,
+    pub operator_retries: OperatorRetries,
 }
 
 impl Ctx {
@@ -106,6 +108,7 @@ pub(crate) async fn process(ctx: &Ctx, work: Work) -> Outcome {
         Work::Fresh(event) if sub.before_start(event.time) => Some(Pass::BeforeStart),
         Work::Fresh(event) if !sub.config.wants(&event.ty) => Some(Pass::UnwantedType),
         Work::Retry(r) if !r.generation.is_empty() && r.generation != sub.generation => Some(Pass::Superseded),
+        Work::Retry(r) if ctx.operator_retries.superseded(r) => Some(Pass::Superseded),
         _ => None,
     };
     let flight = match work {
@@ -188,6 +191,8 @@ async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
             let retry = RetryEnvelope {
                 subscription: sub.name.clone(),
                 generation: sub.generation.clone(),
+                scheduled_at: Some(now),
+                requested_at: None,
                 event,
                 attempts,
                 not_before,

@@ -143,6 +143,7 @@ impl Worker {
             metrics: self.metrics.clone(),
             shutdown: stop.clone(),
             observer: self.observer.clone(),
+            operator_retries: Default::default(),
             sub,
         };
         let pipeline = Pipeline::new(Arc::new(ctx), consumer);
