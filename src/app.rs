@@ -1,9 +1,12 @@
-//! `run(config, role, listener, shutdown)`: one process serving ingress, worker, or both.
+//! `run(config, role, listener, shutdown)`: one process serving ingress, worker, or both, and,
+//! with `[admin]` set, the control plane on its own listener.
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use hookbus_control::ControlPlane;
 use hookbus_core::config::{Config, DedupBackend};
+use hookbus_core::live::{Discard, RejectionSink};
 use hookbus_ingress::dedup::{Dedup, MemoryDedup, RedisDedup};
 use hookbus_ingress::{IngressMetrics, IngressState};
 use hookbus_worker::{Subscription, WorkerMetrics};
@@ -30,13 +33,49 @@ impl Role {
     }
 }
 
+/// Binds `[admin] listen` when the config has an `[admin]` section.
+pub async fn bind_admin(config: &Config) -> anyhow::Result<Option<TcpListener>> {
+    let Some(admin) = &config.admin else { return Ok(None) };
+    let l = TcpListener::bind(&admin.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (admin.listen); is another process using it?", admin.listen))?;
+    Ok(Some(l))
+}
+
 /// Runs until `shutdown` is cancelled, then drains within `server.shutdown_grace_secs`.
-/// The HTTP server (webhooks for ingress roles; /healthz, /readyz, /metrics always) uses `listener`.
+/// The HTTP server (webhooks for ingress roles; /healthz, /readyz, /metrics always) uses `listener`;
+/// with `[admin]` set, the admin API is served on `[admin] listen`.
 pub async fn run(config: Config, role: Role, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let admin = bind_admin(&config).await?;
+    run_with(config, role, listener, admin, shutdown).await
+}
+
+/// As [`run`], with the admin listener bound by the caller (port 0 in tests). `admin_listener` is
+/// used only when the config has `[admin]`.
+pub async fn run_with(
+    config: Config,
+    role: Role,
+    listener: TcpListener,
+    admin_listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let broker = hookbus_broker::connect(&config.broker).context("opening the broker")?;
     let publisher = broker.publisher();
     let mut registry = Registry::default();
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+    let control = match (&config.admin, admin_listener) {
+        (Some(_), Some(l)) => {
+            let plane = ControlPlane::open(&config, broker.clone(), &mut registry)
+                .await
+                .context("starting the control plane ([admin])")?;
+            Some((plane, l))
+        }
+        _ => None,
+    };
+    let rejections: Arc<dyn RejectionSink> = match &control {
+        Some((plane, _)) => plane.rejections(),
+        None => Arc::new(Discard),
+    };
 
     let mut app = axum::Router::new();
     if role.ingress() {
@@ -60,11 +99,24 @@ pub async fn run(config: Config, role: Role, listener: TcpListener, shutdown: Ca
             dedup,
             metrics: IngressMetrics::register(&mut registry),
             max_body_bytes: config.server.max_body_bytes,
+            rejections,
         };
         app = app.merge(hookbus_ingress::router(Arc::new(state)));
     }
     let worker = if role.worker() {
-        let subs = Subscription::all(&config)?;
+        // ── Worker <-> control plane ──────────────────────────────────────────────────────────
+        // With [admin], the worker's subscriptions come from the control plane: `live` holds the
+        // watch of the live set (config-file and API subscriptions) and the sink for delivery
+        // observations. Today's worker takes a fixed list, so it gets the set as of start-up
+        // (see live_worker.rs); the worker's new run() takes `live` itself.
+        let live = control.as_ref().map(|(plane, _)| crate::live_worker::Live {
+            subscriptions: plane.subscriptions(),
+            observer: plane.observer(),
+        });
+        let subs = match &live {
+            Some(l) => crate::live_worker::snapshot(l, &config.broker.topic_prefix)?,
+            None => Subscription::all(&config)?,
+        };
         let metrics = WorkerMetrics::register(&mut registry);
         let (b, s) = (broker.clone(), shutdown.clone());
         let guard = Arc::new(hookbus_worker::ssrf::Guard::new(&config.worker.allow_targets));
@@ -72,7 +124,21 @@ pub async fn run(config: Config, role: Role, listener: TcpListener, shutdown: Ca
     } else {
         None
     };
-    app = app.merge(hookbus_ingress::ops::router(Arc::new(registry), publisher));
+    let registry = Arc::new(registry);
+    app = app.merge(hookbus_ingress::ops::router(registry.clone(), publisher.clone()));
+
+    // The control plane: its API with the ops routes on the admin listener, and its background
+    // tasks (revision poll, attempt-log writer, event indexer, retention), which stop on shutdown
+    // after writing what is queued.
+    let control_tasks = control.map(|(plane, l)| {
+        let admin_app = plane.router().merge(hookbus_ingress::ops::router(registry.clone(), publisher.clone()));
+        if let Ok(addr) = l.local_addr() {
+            tracing::info!(%addr, store = plane.store().backend(), "admin API listening");
+        }
+        let server = axum::serve(l, admin_app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let s = shutdown.clone();
+        (tokio::spawn(async move { plane.run(s).await }), tokio::spawn(async move { server.await }))
+    });
 
     let addr = listener.local_addr()?;
     tracing::info!(%addr, role = ?role, backend = broker.name(), "hookbus started");
@@ -90,6 +156,10 @@ pub async fn run(config: Config, role: Role, listener: TcpListener, shutdown: Ca
         }
     }
     served.await??;
+    if let Some((tasks, admin_server)) = control_tasks {
+        admin_server.await??;
+        tasks.await?;
+    }
     Ok(())
 }
 

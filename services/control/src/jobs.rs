@@ -116,12 +116,21 @@ where
 
 /// Queues `event` for `subscription` at once, with a fresh attempt count: a retry envelope in
 /// retry tier 0, as a redrive does.
-pub async fn requeue(broker: &dyn Broker, prefix: &str, subscription: &str, event: CloudEvent) -> Result<String, ControlError> {
+pub async fn requeue(
+    broker: &dyn Broker,
+    prefix: &str,
+    subscription: &str,
+    event: CloudEvent,
+) -> Result<String, ControlError> {
     let topic = topics::retry_tier(prefix, subscription, 0);
     let publisher = broker.publisher();
     publisher.ensure_topics(std::slice::from_ref(&topic)).await?;
-    let retry =
-        RetryEnvelope { subscription: subscription.to_owned(), attempts: Vec::new(), not_before: OffsetDateTime::now_utc(), event };
+    let retry = RetryEnvelope {
+        subscription: subscription.to_owned(),
+        attempts: Vec::new(),
+        not_before: OffsetDateTime::now_utc(),
+        event,
+    };
     let record = Record {
         key: Some(retry.event.partitionkey.as_bytes().to_vec()),
         headers: vec![("content-type".into(), b"application/json".to_vec())],

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use hookbus_broker::Broker;
 use hookbus_core::config::{AdminConfig, Config};
-use hookbus_core::live::{DeliveryObservation, ObservationSink, Rejection, RejectionSink, SubscriptionSet, SubscriptionSpec};
+use hookbus_core::live::{
+    DeliveryObservation, ObservationSink, Rejection, RejectionSink, SubscriptionSet, SubscriptionSpec,
+};
 use hookbus_worker::ssrf::Guard;
 use prometheus_client::registry::Registry;
 use tokio::sync::{mpsc, watch};
@@ -107,13 +109,21 @@ pub(crate) async fn open(
     let rejection_metrics = SinkMetrics::default();
     let index_metrics = IndexMetrics::default();
     let sub = registry.sub_registry_with_prefix("hookbus_control");
-    sub.register("observations_written", "Delivery observations written to the store", observation_metrics.written.clone());
+    sub.register(
+        "observations_written",
+        "Delivery observations written to the store",
+        observation_metrics.written.clone(),
+    );
     sub.register(
         "observations_dropped",
         "Delivery observations dropped because the queue was full or the store refused them",
         observation_metrics.dropped.clone(),
     );
-    sub.register("store_write_errors", "Failed batch writes to the control store", observation_metrics.write_errors.clone());
+    sub.register(
+        "store_write_errors",
+        "Failed batch writes to the control store",
+        observation_metrics.write_errors.clone(),
+    );
     sub.register("rejections_dropped", "Ingress rejections not recorded", rejection_metrics.dropped.clone());
     sub.register("events_indexed", "Events written to the event index", index_metrics.indexed.clone());
     sub.register("index_undecodable", "Source records that are not CloudEvents", index_metrics.undecodable.clone());
@@ -172,14 +182,25 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         t
     };
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(live::poll(inner.store.clone(), inner.sealer.clone(), inner.seeds.clone(), inner.set.clone(), shutdown.clone()));
+    tasks.spawn(live::poll(
+        inner.store.clone(),
+        inner.sealer.clone(),
+        inner.seeds.clone(),
+        inner.set.clone(),
+        shutdown.clone(),
+    ));
     tasks.spawn(crate::observe::write_batches(
         inner.store.clone(),
         obs_rx,
         inner.observation_metrics.clone(),
         shutdown.clone(),
     ));
-    tasks.spawn(crate::observe::write_batches(inner.store.clone(), rej_rx, inner.rejection_metrics.clone(), shutdown.clone()));
+    tasks.spawn(crate::observe::write_batches(
+        inner.store.clone(),
+        rej_rx,
+        inner.rejection_metrics.clone(),
+        shutdown.clone(),
+    ));
     tasks.spawn(crate::indexer::run(
         inner.broker.clone(),
         inner.store.clone(),

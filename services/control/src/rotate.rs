@@ -15,7 +15,8 @@ pub async fn reseal(store: &Store, sealer: &Sealer) -> Result<usize, ControlErro
         }
         let again = |field: &str, v: &str| -> Result<String, ControlError> {
             let ad = aad(&s.name, &s.generation, field);
-            let plain = sealer.open(v, &ad).map_err(|e| ControlError::Internal(format!("subscription `{}`: {e}", s.name)))?;
+            let plain =
+                sealer.open(v, &ad).map_err(|e| ControlError::Internal(format!("subscription `{}`: {e}", s.name)))?;
             sealer.seal(&plain, &ad).map_err(|e| ControlError::Internal(e.to_string()))
         };
         if let Some(v) = &s.signing_secret {

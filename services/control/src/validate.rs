@@ -90,7 +90,8 @@ pub async fn check(
     if let Some(s) = &input.signing_secret
         && let Err(e) = hookbus_core::signing::standard_webhooks_key(s)
     {
-        problems.push(Problem::new("signing_secret", format!("{e}; use a Standard Webhooks secret like whsec_<base64>")));
+        problems
+            .push(Problem::new("signing_secret", format!("{e}; use a Standard Webhooks secret like whsec_<base64>")));
     }
     for (name, value) in input.headers.iter().chain(&input.secret_headers) {
         if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err() {

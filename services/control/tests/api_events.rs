@@ -20,7 +20,14 @@ fn observation(sub: &str, id: &str, kind: ObservationKind) -> DeliveryObservatio
     }
 }
 
-fn attempt(n: u32, status: u16, outcome: AttemptOutcome, decision: Decision, latency_ms: u64, response: String) -> Attempt {
+fn attempt(
+    n: u32,
+    status: u16,
+    outcome: AttemptOutcome,
+    decision: Decision,
+    latency_ms: u64,
+    response: String,
+) -> Attempt {
     Attempt {
         attempt: n,
         at: OffsetDateTime::now_utc(),
@@ -63,7 +70,10 @@ async fn indexed_events_are_listed_newest_first(store: Store) {
     let (s, d) = h.get("/api/v1/events/gh-1").await;
     assert_eq!(s.as_u16(), 200, "{d}");
     assert_eq!(d["payload"]["ref"], "refs/heads/main");
-    assert_eq!((d["envelope"]["type"].as_str(), d["envelope"]["source"].as_str()), (Some("github.push"), Some("hookbus://sources/github")));
+    assert_eq!(
+        (d["envelope"]["type"].as_str(), d["envelope"]["source"].as_str()),
+        (Some("github.push"), Some("hookbus://sources/github"))
+    );
     assert_eq!((d["topic"].as_str(), d["type"].as_str()), (Some("github"), Some("github.push")));
     assert_eq!(d["deliveries"][0]["subscription"], "from-config");
     assert_eq!(d["deliveries"][0]["status"], "pending");
@@ -80,18 +90,26 @@ async fn observations_show_up_in_detail_and_stats(store: Store) {
     let headers = vec![("webhook-signature".to_owned(), "<redacted>".to_owned())];
     let long = "x".repeat(5000);
     let next = OffsetDateTime::now_utc() + time::Duration::minutes(5);
-    sink.observe(observation("from-config", "gh-1", ObservationKind::Attempted {
-        attempt: attempt(1, 503, AttemptOutcome::HttpError, Decision::Retry, 30, long),
-        request_headers: headers.clone(),
-    }));
+    sink.observe(observation(
+        "from-config",
+        "gh-1",
+        ObservationKind::Attempted {
+            attempt: attempt(1, 503, AttemptOutcome::HttpError, Decision::Retry, 30, long),
+            request_headers: headers.clone(),
+        },
+    ));
     sink.observe(observation("from-config", "gh-1", ObservationKind::RetryScheduled { next_attempt_at: next }));
     let d = h.get_until("/api/v1/events/gh-1", |d| d["deliveries"][0]["status"] == "retrying").await;
     assert_eq!(d["deliveries"][0]["status"], "retrying", "{d}");
     assert!(d["deliveries"][0]["next_attempt_at"].is_string());
-    sink.observe(observation("from-config", "gh-1", ObservationKind::Attempted {
-        attempt: attempt(2, 200, AttemptOutcome::Delivered, Decision::Delivered, 10, "ok".into()),
-        request_headers: headers,
-    }));
+    sink.observe(observation(
+        "from-config",
+        "gh-1",
+        ObservationKind::Attempted {
+            attempt: attempt(2, 200, AttemptOutcome::Delivered, Decision::Delivered, 10, "ok".into()),
+            request_headers: headers,
+        },
+    ));
     sink.observe(observation("from-config", "gh-1", ObservationKind::Delivered));
     let d = h.get_until("/api/v1/events/gh-1", |d| d["deliveries"][0]["status"] == "delivered").await;
     let del = &d["deliveries"][0];
@@ -107,7 +125,10 @@ async fn observations_show_up_in_detail_and_stats(store: Store) {
     assert_eq!(by_status["events"][0]["id"], "gh-1");
     let (s, stats) = h.get("/api/v1/subscriptions/from-config/stats").await;
     assert_eq!(s.as_u16(), 200, "{stats}");
-    assert_eq!((stats["delivered"].as_u64(), stats["failed"].as_u64(), stats["dead_lettered"].as_u64()), (Some(1), Some(1), Some(0)));
+    assert_eq!(
+        (stats["delivered"].as_u64(), stats["failed"].as_u64(), stats["dead_lettered"].as_u64()),
+        (Some(1), Some(1), Some(0))
+    );
     assert_eq!((stats["latency_p50_ms"].as_u64(), stats["latency_p99_ms"].as_u64()), (Some(10), Some(30)));
     let (s, _) = h.get("/api/v1/subscriptions/nope/stats").await;
     assert_eq!(s.as_u16(), 404);
@@ -120,7 +141,10 @@ async fn sources_show_url_last_webhook_and_rejections(store: Store) {
     let (_, before) = h.get("/api/v1/sources").await;
     let github = &before["sources"][0];
     assert_eq!((github["name"].as_str(), github["scheme"].as_str()), (Some("github"), Some("github")));
-    assert_eq!((github["url"].as_str(), github["url_is_public"].as_bool()), (Some("http://127.0.0.1:8080/webhooks/github"), Some(false)));
+    assert_eq!(
+        (github["url"].as_str(), github["url_is_public"].as_bool()),
+        (Some("http://127.0.0.1:8080/webhooks/github"), Some(false))
+    );
     assert!(github["last_received_at"].is_null());
     assert_eq!(before["sources"][1]["url"], "https://hooks.example.com/webhooks/stripe");
 

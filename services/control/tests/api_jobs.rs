@@ -47,11 +47,20 @@ async fn retry_redrive_and_replay(store: Store) {
         let mut event = ev.clone();
         event.id = id.into();
         let dl = DeadLetter::new("from-config", event, vec![], reason, "gave up".into());
-        let record = Record { key: Some(id.as_bytes().to_vec()), headers: vec![], payload: serde_json::to_vec(&dl).unwrap(), timestamp_ms: 0 };
+        let record = Record {
+            key: Some(id.as_bytes().to_vec()),
+            headers: vec![],
+            payload: serde_json::to_vec(&dl).unwrap(),
+            timestamp_ms: 0,
+        };
         h.broker.publish("hookbus.from-config.dlq", record).await.unwrap();
     }
     let (s, job) = h.post("/api/v1/subscriptions/from-config/redrive", json!({"reason": "retries_exhausted"})).await;
-    assert_eq!((s.as_u16(), job["state"].as_str(), job["kind"].as_str()), (202, Some("running"), Some("redrive")), "{job}");
+    assert_eq!(
+        (s.as_u16(), job["state"].as_str(), job["kind"].as_str()),
+        (202, Some("running"), Some("redrive")),
+        "{job}"
+    );
     let done = job_until_done(&h, job["id"].as_str().unwrap()).await;
     assert_eq!((done["state"].as_str(), done["processed"].as_u64()), (Some("succeeded"), Some(1)), "{done}");
     assert!(done["finished_at"].is_string());
@@ -81,11 +90,14 @@ async fn mapping_dry_runs(store: Store) {
         "time": "2026-01-01T00:00:00Z", "datacontenttype": "application/json", "partitionkey": "k",
         "data": {"ref": "refs/heads/main", "n": 3}
     });
-    let body = json!({"filter": ".data.n > 2", "transform": "{n: .data.n, id}", "events": [event, {"specversion": "1.0"}]});
+    let body =
+        json!({"filter": ".data.n > 2", "transform": "{n: .data.n, id}", "events": [event, {"specversion": "1.0"}]});
     let (s, e) = h.post("/api/v1/mapping/test", body).await;
     assert_eq!((s.as_u16(), e["error"]["details"][0]["field"].as_str()), (422, Some("events[1]")), "{e}");
 
-    let (s, r) = h.post("/api/v1/mapping/test", json!({"filter": ".data.n > 2", "transform": "{n: .data.n, id}", "event": event})).await;
+    let (s, r) = h
+        .post("/api/v1/mapping/test", json!({"filter": ".data.n > 2", "transform": "{n: .data.n, id}", "event": event}))
+        .await;
     assert_eq!(s.as_u16(), 200, "{r}");
     assert_eq!(r["results"][0]["passed"], true);
     assert_eq!(r["results"][0]["output"], json!({"n": 3, "id": "e1"}));
@@ -97,7 +109,8 @@ async fn mapping_dry_runs(store: Store) {
 
     let (s, e) = h.post("/api/v1/mapping/test", json!({"filter": ".a |", "transform": "{", "event": event})).await;
     assert_eq!(s.as_u16(), 422);
-    let fields: Vec<&str> = e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["filter", "transform"]);
     assert!(e["error"]["details"][0]["line"].is_u64() && e["error"]["details"][1]["column"].is_u64());
 
@@ -106,7 +119,12 @@ async fn mapping_dry_runs(store: Store) {
     ingest(&h.broker, "github", "gh-2", "github.push", br#"{"x": 2}"#).await;
     h.get_until("/api/v1/events", |b| b["events"].as_array().is_some_and(|e| e.len() == 2)).await;
     let (s, r) = h
-        .call(axum::http::Method::POST, "/api/v1/mapping/test", Some(support::READ), Some(json!({"subscription": "from-config", "last": {"count": 5}})))
+        .call(
+            axum::http::Method::POST,
+            "/api/v1/mapping/test",
+            Some(support::READ),
+            Some(json!({"subscription": "from-config", "last": {"count": 5}})),
+        )
         .await;
     assert_eq!(s.as_u16(), 200, "{r}");
     let ids: Vec<&str> = r["results"].as_array().unwrap().iter().map(|x| x["event_id"].as_str().unwrap()).collect();

@@ -134,21 +134,29 @@ async fn patch_bumps_the_version_and_the_watch_sees_it(store: Store) {
                        "secret_headers": {"x-api-key": null, "x-other": "other-secret-value"}});
     let (s, v) = h.call(Method::PATCH, "/api/v1/subscriptions/crm", Some(WRITE), Some(patch)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!((v["version"].as_u64(), v["transform"].as_str(), v["topic"].as_str()), (Some(2), Some("{v: 2}"), Some("stripe")));
+    assert_eq!(
+        (v["version"].as_u64(), v["transform"].as_str(), v["topic"].as_str()),
+        (Some(2), Some("{v: 2}"), Some("stripe"))
+    );
     assert_eq!((v["filter"].is_null(), v["ordered"].as_bool()), (true, Some(false)));
     assert_eq!(v["signing_secret"], "****LaSw", "an absent secret is kept");
     assert_eq!(v["secret_headers"], json!({"x-other": "****alue"}));
-    tokio::time::timeout(Duration::from_secs(1), rx.changed()).await.expect("the watch sees the change within a second").unwrap();
+    tokio::time::timeout(Duration::from_secs(1), rx.changed())
+        .await
+        .expect("the watch sees the change within a second")
+        .unwrap();
     let spec = rx.borrow().get("crm").unwrap().clone();
     assert_eq!((spec.version, spec.config.transform.as_deref()), (2, Some("{v: 2}")));
     assert_eq!(spec.secret_headers.keys().collect::<Vec<_>>(), ["x-other"]);
 
-    let (s, err) = h.call(Method::PATCH, "/api/v1/subscriptions/crm", Some(WRITE), Some(json!({"transform": "{"}))).await;
+    let (s, err) =
+        h.call(Method::PATCH, "/api/v1/subscriptions/crm", Some(WRITE), Some(json!({"transform": "{"}))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["error"]["details"][0]["field"], "transform");
     let (s, _) = h.call(Method::PATCH, "/api/v1/subscriptions/crm", Some(WRITE), Some(json!({"name": "other"}))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = h.call(Method::PATCH, "/api/v1/subscriptions/crm", Some(WRITE), Some(json!({"concurrency": "x"}))).await;
+    let (s, _) =
+        h.call(Method::PATCH, "/api/v1/subscriptions/crm", Some(WRITE), Some(json!({"concurrency": "x"}))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, _) = h.call(Method::PATCH, "/api/v1/subscriptions/nope", Some(WRITE), Some(json!({}))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);

@@ -23,7 +23,9 @@ fn the_document_is_openapi_3_1_with_every_route_secured() {
     let doc: serde_json::Value = serde_json::from_str(&hookbus_control::openapi_json()).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    for p in ["/api/v1/subscriptions", "/api/v1/events/{id}", "/api/v1/jobs/{id}", "/api/v1/mapping/test", "/api/v1/sources"] {
+    for p in
+        ["/api/v1/subscriptions", "/api/v1/events/{id}", "/api/v1/jobs/{id}", "/api/v1/mapping/test", "/api/v1/sources"]
+    {
         assert!(paths.contains_key(p), "{p} documented");
     }
     for (path, item) in paths {

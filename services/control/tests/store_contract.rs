@@ -109,7 +109,8 @@ async fn events_page_newest_first_and_filter(store: Store) {
     // Re-indexing the same records (after a crash) changes nothing.
     store.insert_events(&batch[..2]).await.unwrap();
 
-    let page = store.events(&EventQuery { source: Some("github".into()), limit: 2, ..Default::default() }).await.unwrap();
+    let page =
+        store.events(&EventQuery { source: Some("github".into()), limit: 2, ..Default::default() }).await.unwrap();
     let ids: Vec<&str> = page.iter().map(|r| r.event.id.as_str()).collect();
     assert_eq!(ids, ["e4", "e3"]);
     let next = EventQuery { source: Some("github".into()), limit: 10, before: Some(page[1].seq), ..Default::default() };
@@ -156,9 +157,19 @@ async fn observations_build_status_attempts_and_counts(store: Store) {
     let d = store.deliveries("a").await.unwrap();
     assert_eq!((d.len(), d[0].status.as_str(), d[0].attempts, d[0].next_attempt_at), (1, "retrying", 1, Some(next)));
 
-    let pending = EventQuery { status: Some("pending".into()), subscription: Some("crm".into()), limit: 10, ..Default::default() };
+    let pending = EventQuery {
+        status: Some("pending".into()),
+        subscription: Some("crm".into()),
+        limit: 10,
+        ..Default::default()
+    };
     assert!(store.events(&pending).await.unwrap().is_empty(), "a and b both have a verdict");
-    let filtered = EventQuery { status: Some("filtered".into()), subscription: Some("crm".into()), limit: 10, ..Default::default() };
+    let filtered = EventQuery {
+        status: Some("filtered".into()),
+        subscription: Some("crm".into()),
+        limit: 10,
+        ..Default::default()
+    };
     assert_eq!(store.events(&filtered).await.unwrap()[0].event.id, "b");
 
     store
@@ -170,7 +181,8 @@ async fn observations_build_status_attempts_and_counts(store: Store) {
         .await
         .unwrap();
     let d = store.deliveries("a").await.unwrap();
-    let by: Vec<(&str, &str, u64)> = d.iter().map(|d| (d.subscription.as_str(), d.status.as_str(), d.attempts)).collect();
+    let by: Vec<(&str, &str, u64)> =
+        d.iter().map(|d| (d.subscription.as_str(), d.status.as_str(), d.attempts)).collect();
     assert_eq!(by, [("billing", "dead_lettered", 0), ("crm", "delivered", 2)]);
     assert_eq!(d[0].reason.as_deref(), Some("permanent_failure"));
     assert_eq!(d[1].next_attempt_at, None);

@@ -36,9 +36,13 @@ impl StartFrom {
         match s {
             "latest" => Ok(Self::Latest),
             "earliest" => Ok(Self::Earliest),
-            t => OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).map(Self::Time).map_err(|e| {
-                format!("`{t}` is neither \"latest\", \"earliest\" nor an RFC 3339 time like 2026-01-31T12:00:00Z: {e}")
-            }),
+            t => {
+                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).map(Self::Time).map_err(|e| {
+                    format!(
+                        "`{t}` is neither \"latest\", \"earliest\" nor an RFC 3339 time like 2026-01-31T12:00:00Z: {e}"
+                    )
+                })
+            }
         }
     }
 
@@ -138,7 +142,10 @@ pub struct DeliveryObservation {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ObservationKind {
     /// One HTTP attempt. `request_headers` are what was sent, already redacted by the worker.
-    Attempted { attempt: Attempt, request_headers: Vec<(String, String)> },
+    Attempted {
+        attempt: Attempt,
+        request_headers: Vec<(String, String)>,
+    },
     Delivered,
     /// The filter dropped the event (or its type was not selected).
     Filtered,
@@ -146,7 +153,9 @@ pub enum ObservationKind {
         #[serde(with = "time::serde::rfc3339")]
         next_attempt_at: OffsetDateTime,
     },
-    DeadLettered { reason: GiveUpReason },
+    DeadLettered {
+        reason: GiveUpReason,
+    },
 }
 
 /// Receives delivery observations. Must not block: an implementation queues and drops when full,

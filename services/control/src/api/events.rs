@@ -160,7 +160,10 @@ pub async fn list(State(inner): St, ApiQuery(q): ApiQuery<EventsQuery>) -> Resul
     let before = q
         .cursor
         .as_deref()
-        .map(|c| c.parse::<i64>().map_err(|_| ControlError::BadRequest(format!("`cursor`: `{c}` is not a cursor this API gave"))))
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| ControlError::BadRequest(format!("`cursor`: `{c}` is not a cursor this API gave")))
+        })
         .transpose()?;
     let query = EventQuery {
         source: q.source,

@@ -107,16 +107,18 @@ pub async fn redrive(
     let mut problems = Vec::new();
     let reason = match input.reason.as_deref() {
         None => None,
-        Some(r) => match serde_json::from_value::<GiveUpReason>(serde_json::Value::String(r.to_owned())) {
-            Ok(g) => Some(g),
-            Err(_) => {
-                problems.push(Problem::new(
+        Some(r) => {
+            match serde_json::from_value::<GiveUpReason>(serde_json::Value::String(r.to_owned())) {
+                Ok(g) => Some(g),
+                Err(_) => {
+                    problems.push(Problem::new(
                     "reason",
                     format!("`{r}` is not one of permanent_failure, retries_exhausted, transform_error, max_age_exceeded"),
                 ));
-                None
+                    None
+                }
             }
-        },
+        }
     };
     let filter = dlq::Filter {
         event_type: input.ty.clone(),
@@ -132,8 +134,11 @@ pub async fn redrive(
     let params = serde_json::to_value(&input).unwrap_or_default();
     let worker_inner = inner.clone();
     let sub = name.clone();
-    let job = jobs::spawn(inner.store.clone(), Job::new("redrive", &name, params), inner.shutdown.clone(), move |job| {
-        async move {
+    let job = jobs::spawn(
+        inner.store.clone(),
+        Job::new("redrive", &name, params),
+        inner.shutdown.clone(),
+        move |job| async move {
             let progress = move |done: usize, total: usize| {
                 let mut j = job.lock().unwrap_or_else(|p| p.into_inner());
                 j.processed = done as u64;
@@ -141,8 +146,8 @@ pub async fn redrive(
             };
             let n = dlq::redrive(&*worker_inner.broker, worker_inner.prefix(), &sub, &filter, progress).await?;
             Ok((n as u64, n as u64))
-        }
-    })
+        },
+    )
     .await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
@@ -167,16 +172,20 @@ pub async fn replay(
     let spec = subscription(&inner, &name).await?;
     let params = serde_json::to_value(&input).unwrap_or_default();
     let worker_inner: Arc<Inner> = inner.clone();
-    let job = jobs::spawn(inner.store.clone(), Job::new("replay", &name, params), inner.shutdown.clone(), move |job| {
-        async move {
+    let job = jobs::spawn(
+        inner.store.clone(),
+        Job::new("replay", &name, params),
+        inner.shutdown.clone(),
+        move |job| async move {
             let progress = move |scanned: usize| {
                 job.lock().unwrap_or_else(|p| p.into_inner()).scanned = scanned as u64;
             };
-            let s = dlq::replay(&*worker_inner.broker, worker_inner.prefix(), &spec.name, &spec.config, from, to, progress)
-                .await?;
+            let s =
+                dlq::replay(&*worker_inner.broker, worker_inner.prefix(), &spec.name, &spec.config, from, to, progress)
+                    .await?;
             Ok((s.replayed as u64, s.replayed as u64))
-        }
-    })
+        },
+    )
     .await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }

@@ -50,7 +50,8 @@ pub async fn list(State(inner): St) -> Result<Json<SourceList>, ControlError> {
     let store_err = |e: crate::store::StoreError| ControlError::Store(e.to_string());
     let mut sources = Vec::new();
     for (name, s) in &inner.config.sources {
-        let scheme = serde_json::to_value(s.scheme).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let scheme =
+            serde_json::to_value(s.scheme).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         let (url, url_is_public) = match &s.public_url {
             Some(u) => (u.clone(), true),
             None => (format!("http://{}/webhooks/{name}", inner.config.server.listen), false),
@@ -63,7 +64,10 @@ pub async fn list(State(inner): St) -> Result<Json<SourceList>, ControlError> {
             url,
             url_is_public,
             last_received_at: inner.store.last_received(name).await.map_err(store_err)?,
-            rejections: rejections.into_iter().map(|r| RejectionView { at: r.at, code: r.code, message: r.message }).collect(),
+            rejections: rejections
+                .into_iter()
+                .map(|r| RejectionView { at: r.at, code: r.code, message: r.message })
+                .collect(),
         });
     }
     Ok(Json(SourceList { sources }))

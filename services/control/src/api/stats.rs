@@ -57,11 +57,8 @@ pub async fn stats(State(inner): St, Path(name): Path<String>) -> Result<Json<St
     let set = inner.refresh(false).await?;
     let spec = set.get(&name).ok_or_else(|| ControlError::not_found("subscription", &name))?;
     let since = OffsetDateTime::now_utc() - time::Duration::seconds(WINDOW_SECS as i64);
-    let mut c = inner
-        .store
-        .counts(&name, &spec.generation, since)
-        .await
-        .map_err(|e| ControlError::Store(e.to_string()))?;
+    let mut c =
+        inner.store.counts(&name, &spec.generation, since).await.map_err(|e| ControlError::Store(e.to_string()))?;
     c.recent_latencies_ms.sort_unstable();
     Ok(Json(Stats {
         subscription: name,

@@ -63,8 +63,7 @@ pub async fn create(State(inner): St, ApiJson(input): ApiJson<SubscriptionInput>
     if config_managed(&inner, &input.name) {
         return Err(ControlError::ManagedByConfig(input.name));
     }
-    let (config, start) =
-        validate::check(&inner.config, &inner.guard, &input).await.map_err(ControlError::Invalid)?;
+    let (config, start) = validate::check(&inner.config, &inner.guard, &input).await.map_err(ControlError::Invalid)?;
     let generation = uuid::Uuid::now_v7().to_string();
     let (signing_secret, secret_headers) = seal_all(&inner, &input.name, &generation, &input)?;
     let now = OffsetDateTime::now_utc();
@@ -100,7 +99,10 @@ pub async fn create(State(inner): St, ApiJson(input): ApiJson<SubscriptionInput>
     responses((status = 200, body = SubscriptionList), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(State(inner): St) -> Result<Json<SubscriptionList>, ControlError> {
     let set = inner.refresh(false).await?;
-    Ok(Json(SubscriptionList { subscriptions: set.specs.iter().map(SubscriptionView::of).collect(), revision: set.revision }))
+    Ok(Json(SubscriptionList {
+        subscriptions: set.specs.iter().map(SubscriptionView::of).collect(),
+        revision: set.revision,
+    }))
 }
 
 /// One subscription; secrets appear only as hints.
@@ -116,7 +118,12 @@ async fn api_subscription(inner: &Inner, name: &str) -> Result<StoredSubscriptio
     if config_managed(inner, name) {
         return Err(ControlError::ManagedByConfig(name.to_owned()));
     }
-    inner.store.subscription(name).await.map_err(store_err)?.ok_or_else(|| ControlError::not_found("subscription", name))
+    inner
+        .store
+        .subscription(name)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| ControlError::not_found("subscription", name))
 }
 
 /// Change any field (a JSON merge patch of the creation body); the version goes up by one and the
@@ -137,11 +144,15 @@ pub async fn patch(
     parse::<SubscriptionPatch>(&body)?;
     let mut patch: serde_json::Value = parse(&body)?;
     let current: SubscriptionSpec = api_spec(&stored, &inner.sealer)?;
-    let obj = patch.as_object_mut().ok_or_else(|| ControlError::BadRequest("the patch must be a JSON object".into()))?;
+    let obj =
+        patch.as_object_mut().ok_or_else(|| ControlError::BadRequest("the patch must be a JSON object".into()))?;
     if let Some(n) = obj.get("name").and_then(|v| v.as_str())
         && n != name
     {
-        return Err(ControlError::Invalid(vec![Problem::new("name", "cannot change; create a new subscription instead")]));
+        return Err(ControlError::Invalid(vec![Problem::new(
+            "name",
+            "cannot change; create a new subscription instead",
+        )]));
     }
     let signing_secret = match obj.remove("signing_secret") {
         None => current.signing_secret.clone(),
@@ -157,15 +168,14 @@ pub async fn patch(
             };
         }
     }
-    let mut base = serde_json::to_value(SubscriptionInput::of(&current))
-        .map_err(|e| ControlError::Internal(e.to_string()))?;
+    let mut base =
+        serde_json::to_value(SubscriptionInput::of(&current)).map_err(|e| ControlError::Internal(e.to_string()))?;
     merge_patch(&mut base, &patch);
-    let mut input: SubscriptionInput = serde_json::from_value(base)
-        .map_err(|e| ControlError::Invalid(vec![Problem::new("body", e.to_string())]))?;
+    let mut input: SubscriptionInput =
+        serde_json::from_value(base).map_err(|e| ControlError::Invalid(vec![Problem::new("body", e.to_string())]))?;
     input.signing_secret = signing_secret;
     input.secret_headers = secret_headers;
-    let (config, start) =
-        validate::check(&inner.config, &inner.guard, &input).await.map_err(ControlError::Invalid)?;
+    let (config, start) = validate::check(&inner.config, &inner.guard, &input).await.map_err(ControlError::Invalid)?;
     let (signing_secret, secret_headers) = seal_all(&inner, &name, &stored.generation, &input)?;
     let next = StoredSubscription {
         version: stored.version + 1,

@@ -90,8 +90,7 @@ pub struct SubscriptionCounts {
     pub recent_latencies_ms: Vec<u64>,
 }
 
-const EVENT_COLS: &str =
-    "seq, id, source, type, subject, time_ms, received_ms, topic, part, ofs, envelope, payload";
+const EVENT_COLS: &str = "seq, id, source, type, subject, time_ms, received_ms, topic, part, ofs, envelope, payload";
 
 fn event_row(r: &Row) -> EventRow {
     EventRow {
@@ -260,10 +259,9 @@ impl Store {
                  AND d.status <> 'pending')",
                 vec![sub.clone().into()],
             ),
-            (Some("pending"), None) => add(
-                "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status <> 'pending')",
-                vec![],
-            ),
+            (Some("pending"), None) => {
+                add("NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status <> 'pending')", vec![])
+            }
             (Some(st), Some(sub)) => add(
                 "EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.subscription = ? AND d.status = ?)",
                 vec![sub.clone().into(), st.to_owned().into()],

@@ -65,8 +65,7 @@ impl PostgresDb {
     /// Connects lazily: the pool opens connections on first use; `migrate` is the first.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
         let config: tokio_postgres::Config = url.parse().map_err(err)?;
-        let manager =
-            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(8)
             .wait_timeout(Some(std::time::Duration::from_secs(5)))

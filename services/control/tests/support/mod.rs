@@ -14,7 +14,9 @@ pub fn postgres_url() -> Option<String> {
     match std::env::var("HOOKBUS_TEST_POSTGRES_URL") {
         Ok(u) if !u.is_empty() => Some(u),
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("HOOKBUS_TEST_POSTGRES_URL must be set in CI (e.g. postgres://postgres@127.0.0.1:55432/hookbus_test)")
+            panic!(
+                "HOOKBUS_TEST_POSTGRES_URL must be set in CI (e.g. postgres://postgres@127.0.0.1:55432/hookbus_test)"
+            )
         }
         _ => {
             eprintln!("skipping the PostgreSQL half: set HOOKBUS_TEST_POSTGRES_URL to run it");
@@ -177,13 +179,20 @@ pub async fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
 }
 
 /// Publishes a webhook the way ingress does: a CloudEvent in binary mode, the exact body bytes.
-pub async fn ingest(broker: &EmbeddedBroker, source: &str, id: &str, ty: &str, body: &[u8]) -> hookbus_core::CloudEvent {
+pub async fn ingest(
+    broker: &EmbeddedBroker,
+    source: &str,
+    id: &str,
+    ty: &str,
+    body: &[u8],
+) -> hookbus_core::CloudEvent {
     use hookbus_broker::Publisher as _;
     let mut ev = hookbus_core::CloudEvent::from_body(id.into(), source, ty.into(), Some("application/json"), body);
     ev.partitionkey = format!("key-{id}");
     let bin = ev.to_binary(body);
     let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
-    let record = hookbus_broker::Record { key: Some(bin.key), headers: bin.headers, payload: bin.value, timestamp_ms: now };
+    let record =
+        hookbus_broker::Record { key: Some(bin.key), headers: bin.headers, payload: bin.value, timestamp_ms: now };
     broker.publish(source, record).await.unwrap();
     ev
 }

@@ -121,10 +121,7 @@ pub fn subscription_issues(c: &Config, name: &str, s: &SubscriptionConfig) -> Ve
         issue(key.clone(), format!("subscription name: {NAME_RULE}"));
     }
     if !topics.contains(&s.topic.as_str()) {
-        issue(
-            format!("{key}.topic"),
-            format!("no source produces `{}`; topics are: {}", s.topic, topics.join(", ")),
-        );
+        issue(format!("{key}.topic"), format!("no source produces `{}`; topics are: {}", s.topic, topics.join(", ")));
     }
     match url::Url::parse(&s.target) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
@@ -168,10 +165,7 @@ pub fn subscription_issues(c: &Config, name: &str, s: &SubscriptionConfig) -> Ve
         issue(format!("{key}.circuit_breaker"), m);
     }
     if !(cb.failure_ratio > 0.0 && cb.failure_ratio <= 1.0) || cb.min_requests == 0 {
-        issue(
-            format!("{key}.circuit_breaker"),
-            "failure_ratio must be in (0, 1] and min_requests at least 1".into(),
-        );
+        issue(format!("{key}.circuit_breaker"), "failure_ratio must be in (0, 1] and min_requests at least 1".into());
     }
     if s.rate_limit_per_sec == Some(0) {
         issue(format!("{key}.rate_limit_per_sec"), "must be at least 1 (omit it for no limit)".into());
