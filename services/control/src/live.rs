@@ -69,7 +69,12 @@ pub fn api_spec(s: &StoredSubscription, sealer: &Sealer) -> Result<SubscriptionS
         generation: s.generation.clone(),
         managed: Managed::Api,
         paused: s.paused,
-        start: s.start,
+        // "From now on" means from when it was created: a worker that starts it later (a restart,
+        // another node) must not skip what was accepted in between.
+        start: match s.start {
+            StartFrom::Latest => StartFrom::Time(s.created_at),
+            other => other,
+        },
         config: s.config.clone(),
         signing_secret,
         secret_headers,

@@ -86,7 +86,7 @@ async fn subscriptions_are_versioned_and_bump_the_revision(store: Store) {
     let mut stale = s.clone();
     stale.version = 2;
     assert!(matches!(store.update_subscription(&stale, 1).await, Err(StoreError::Conflict)));
-    assert_eq!(store.subscription("crm").await.unwrap().unwrap().paused, true);
+    assert!(store.subscription("crm").await.unwrap().unwrap().paused);
 
     store.create_subscription(&sub("billing")).await.unwrap();
     let names: Vec<String> = store.subscriptions().await.unwrap().into_iter().map(|s| s.name).collect();

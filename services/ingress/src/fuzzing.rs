@@ -269,6 +269,7 @@ fn harness() -> &'static Harness {
             dedup: Arc::new(MemoryDedup::new(Duration::from_secs(60))),
             metrics: IngressMetrics::register(&mut registry),
             max_body_bytes: 4096,
+            rejections: Arc::new(hookbus_core::live::Discard),
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
         Harness { state: Arc::new(state), publisher, runtime }

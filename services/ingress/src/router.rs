@@ -14,6 +14,7 @@ use axum::routing::any;
 use axum::{Json, Router};
 use hookbus_broker::{Publisher, Record};
 use hookbus_core::config::{Handshake, Secret};
+use hookbus_core::live::{Rejection, RejectionSink};
 use time::OffsetDateTime;
 use tracing::Instrument;
 
@@ -32,6 +33,9 @@ pub struct IngressState {
     pub dedup: Arc<dyn Dedup>,
     pub metrics: IngressMetrics,
     pub max_body_bytes: usize,
+    /// Told about every refused webhook of a configured source (the admin API shows the last ones);
+    /// must not block. `hookbus_core::live::Discard` when there is no control plane.
+    pub rejections: Arc<dyn RejectionSink>,
 }
 
 pub fn router(state: Arc<IngressState>) -> Router {
@@ -61,6 +65,15 @@ async fn receive(
             let labels = RejectLabels { source, reason: e.code().to_owned() };
             st.metrics.rejected.get_or_create(&labels).inc();
             tracing::info!(code = e.code(), error = %e, "webhook rejected");
+            if !matches!(e, IngressError::UnknownSource(_)) {
+                let at = OffsetDateTime::now_utc();
+                st.rejections.rejected(Rejection {
+                    source: labels.source,
+                    at,
+                    code: labels.reason,
+                    message: e.to_string(),
+                });
+            }
             e.into_response()
         }
     }

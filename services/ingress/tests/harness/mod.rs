@@ -104,6 +104,7 @@ impl Harness {
             dedup: Arc::new(MemoryDedup::new(Duration::from_secs(config.dedup.window_secs))),
             metrics,
             max_body_bytes: config.server.max_body_bytes,
+            rejections: Arc::new(hookbus_core::live::Discard),
         };
         Self { state: Arc::new(state), publisher, registry: Arc::new(registry) }
     }

@@ -1,0 +1,114 @@
+//! The control plane inside a running hookbus: the admin listener serves the API and the ops routes,
+//! the event index follows the broker, ingress reports rejections, and API subscriptions reach the
+//! worker (with today's worker: those that exist when it starts).
+#[macro_use]
+mod support;
+
+use std::time::Duration;
+
+use hookbus::app::{self, Role};
+use support::bus::{self, Backend, Bus, Options};
+use support::receiver::Receiver;
+use tokio_util::sync::CancellationToken;
+
+const TOKEN: &str = "e2e-admin-token";
+
+struct Node {
+    url: String,
+    admin: String,
+    shutdown: CancellationToken,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+async fn start(bus: &Bus) -> Node {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let admin = format!("http://{}", admin_listener.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
+    let handle =
+        tokio::spawn(app::run_with(bus.config(), Role::Serve, listener, Some(admin_listener), shutdown.clone()));
+    bus::wait_ready(&url).await;
+    bus::wait_ready(&admin).await;
+    Node { url, admin, shutdown, handle }
+}
+
+impl Node {
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.handle.await.unwrap().unwrap();
+    }
+
+    fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new().request(method, format!("{}/api/v1{path}", self.admin)).bearer_auth(TOKEN)
+    }
+
+    async fn get_until(&self, path: &str, cond: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let body: serde_json::Value =
+                self.api(reqwest::Method::GET, path).send().await.unwrap().json().await.unwrap();
+            if cond(&body) || tokio::time::Instant::now() > deadline {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_api_runs_beside_ingress_and_worker() {
+    let rx = Receiver::start().await;
+    let bus = Bus::new(Backend::Embedded, &rx.url, Options::default());
+    let mut toml = std::fs::read_to_string(&bus.config_path).unwrap();
+    toml.push_str(&format!(
+        "\n[admin]\nlisten = \"127.0.0.1:0\"\nsqlite_path = \"{}\"\nencryption_key = {{ value = \"k\" }}\n\
+         tokens = [{{ token = {{ value = \"{TOKEN}\" }}, scope = \"write\" }}]\n",
+        bus.dir.path().join("control.db").display()
+    ));
+    std::fs::write(&bus.config_path, toml).unwrap();
+    let node = start(&bus).await;
+
+    let client = reqwest::Client::new();
+    let metrics = client.get(format!("{}/metrics", node.admin)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("hookbus_control_observations_dropped"), "control metrics on the admin listener");
+    let unauth = client.get(format!("{}/api/v1/subscriptions", node.admin)).send().await.unwrap();
+    assert_eq!(unauth.status(), 401);
+
+    let sub = serde_json::json!({
+        "name": "api-crm", "topic": format!("{}-github", bus.prefix), "target": format!("{}/api", rx.url),
+        "transform": "{id, kind: .type}", "signing_secret": bus::OUT_SECRET, "retry": {"schedule": ["0s", "100ms"]}, "timeout_ms": 5000,
+    });
+    let created = node.api(reqwest::Method::POST, "/subscriptions").json(&sub).send().await.unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+
+    let first = uuid::Uuid::new_v4().to_string();
+    let (status, _) = bus::post_github(&node.url, &bus::github_push("acme/api", "a@example.com"), &first).await;
+    assert_eq!(status, 202);
+    let page = node.get_until("/events?source=github", |b| b["events"][0]["id"] == first.as_str()).await;
+    assert_eq!(page["events"][0]["id"], first.as_str(), "the indexer found the accepted event: {page}");
+    rx.wait_until("config subscription delivery", Duration::from_secs(30), |r| r.iter().any(|q| q.path == "/crm"))
+        .await;
+
+    let bad = bus::post(&node.url, "github", &[("x-hub-signature-256".into(), "sha256=00".into())], b"{}").await;
+    assert_eq!(bad.0, 401);
+    let sources = node.get_until("/sources", |b| b["sources"][0]["rejections"][0].is_object()).await;
+    let github = sources["sources"].as_array().unwrap().iter().find(|s| s["name"] == "github").unwrap().clone();
+    assert!(github["rejections"][0]["code"].is_string(), "{sources}");
+    assert!(github["last_received_at"].is_string());
+    node.stop().await;
+
+    // Started again, the worker delivers to the API subscription (signed, mapped).
+    let node = start(&bus).await;
+    let second = uuid::Uuid::new_v4().to_string();
+    bus::post_github(&node.url, &bus::github_push("acme/api", "b@example.com"), &second).await;
+    let got = rx
+        .wait_until("API subscription delivery", Duration::from_secs(30), |r| {
+            r.iter().any(|q| q.path == "/api" && q.header("webhook-id") == second)
+        })
+        .await;
+    let req = got.iter().find(|q| q.path == "/api" && q.header("webhook-id") == second).unwrap();
+    assert_eq!(req.json(), serde_json::json!({"id": second, "kind": "github.push"}));
+    assert!(!req.header("webhook-signature").is_empty());
+    node.stop().await;
+}
