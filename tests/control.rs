@@ -1,72 +1,20 @@
 //! The control plane inside a running hookbus: the admin listener serves the API and the ops routes,
 //! the event index follows the broker, ingress reports rejections, and API subscriptions reach the
-//! worker (with today's worker: those that exist when it starts).
+//! worker, also after a restart.
 #[macro_use]
 mod support;
 
 use std::time::Duration;
 
-use hookbus::app::{self, Role};
+use support::admin::{TOKEN, start, with_admin};
 use support::bus::{self, Backend, Bus, Options};
 use support::receiver::Receiver;
-use tokio_util::sync::CancellationToken;
-
-const TOKEN: &str = "e2e-admin-token";
-
-struct Node {
-    url: String,
-    admin: String,
-    shutdown: CancellationToken,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-async fn start(bus: &Bus) -> Node {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let admin_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let admin = format!("http://{}", admin_listener.local_addr().unwrap());
-    let shutdown = CancellationToken::new();
-    let handle =
-        tokio::spawn(app::run_with(bus.config(), Role::Serve, listener, Some(admin_listener), shutdown.clone()));
-    bus::wait_ready(&url).await;
-    bus::wait_ready(&admin).await;
-    Node { url, admin, shutdown, handle }
-}
-
-impl Node {
-    async fn stop(self) {
-        self.shutdown.cancel();
-        self.handle.await.unwrap().unwrap();
-    }
-
-    fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        reqwest::Client::new().request(method, format!("{}/api/v1{path}", self.admin)).bearer_auth(TOKEN)
-    }
-
-    async fn get_until(&self, path: &str, cond: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let body: serde_json::Value =
-                self.api(reqwest::Method::GET, path).send().await.unwrap().json().await.unwrap();
-            if cond(&body) || tokio::time::Instant::now() > deadline {
-                return body;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_api_runs_beside_ingress_and_worker() {
     let rx = Receiver::start().await;
     let bus = Bus::new(Backend::Embedded, &rx.url, Options::default());
-    let mut toml = std::fs::read_to_string(&bus.config_path).unwrap();
-    toml.push_str(&format!(
-        "\n[admin]\nlisten = \"127.0.0.1:0\"\nsqlite_path = \"{}\"\nencryption_key = {{ value = \"k\" }}\n\
-         tokens = [{{ token = {{ value = \"{TOKEN}\" }}, scope = \"write\" }}]\n",
-        bus.dir.path().join("control.db").display()
-    ));
-    std::fs::write(&bus.config_path, toml).unwrap();
+    with_admin(&bus);
     let node = start(&bus).await;
 
     let client = reqwest::Client::new();

@@ -2,6 +2,7 @@
 //! and uses only part of it.
 #![allow(dead_code)]
 
+pub mod admin;
 pub mod bus;
 pub mod process;
 pub mod receiver;
