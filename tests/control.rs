@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::admin::{TOKEN, start, with_admin};
+use support::admin::{start, with_admin};
 use support::bus::{self, Backend, Bus, Options};
 use support::receiver::Receiver;
 
