@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bus;
+pub mod kafka;
 pub mod process;
 pub mod receiver;
 pub mod schema;
