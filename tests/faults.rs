@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use support::bus::{self, Backend, Bus, Options};
+use support::kafka::Kafka;
 use support::process;
 use support::receiver::Receiver;
 
@@ -28,10 +29,9 @@ async fn ten_thousand_events_survive_failures_and_two_sigkills(backend: Backend)
     // 30 % of attempts answered 503, 5 % answered after the 1 s request timeout.
     rx.chaos(300, 50, Duration::from_millis(1500));
     let schedule = vec!["0s", "50ms", "100ms", "200ms", "400ms", "800ms", "1s", "1s", "1s", "1s"];
-    // One worker identity across restarts (Kafka static membership), as a StatefulSet pod has. It is
-    // also what keeps the test broker, tansu 0.6, from stalling: with dynamic membership it can hand
-    // the restarted worker an empty assignment from a SIGKILLed leader and never rebalance again
-    // (docs/decisions/0004-test-broker.md).
+    // One worker identity across restarts (Kafka static membership), as a StatefulSet pod has: the
+    // restarted worker takes its partitions back at once instead of waiting for the dead member's
+    // session to expire.
     let opts = Options { schedule, timeout_ms: 1000, group_instance_id: Some("fault-worker"), ..Options::default() };
     let bus = Bus::new(backend, &rx.url, opts);
     let addr = format!("127.0.0.1:{}", process::free_port());
@@ -145,53 +145,61 @@ async fn wait_for(mut f: impl FnMut() -> bool, what: &str) {
     }
 }
 
-/// Kafka stops answering while webhooks arrive: ingress answers 503 with Retry-After, and accepts
-/// again by itself once the broker is back (no restart), and the worker delivers. The broker is
-/// frozen (SIGSTOP), not killed: tansu 0.6 cannot restart into its old state as a Kafka broker does
-/// (its in-memory storage comes back empty; its SQLite storage panics on the next idempotent
-/// produce). Freezing still breaks the idempotent producer (the broker fences it after the timed-out
-/// send), which the publisher replaces. The embedded log has no separate broker to stop.
+/// The Kafka broker dies (SIGKILL) while webhooks arrive: ingress answers 503 with Retry-After,
+/// never 202, and accepts again by itself once the broker has restarted into its old state (no
+/// hookbus restart); the worker delivers what was accepted before and after. The embedded log has
+/// no separate broker to kill.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_outage_gives_503_then_recovers_without_restart() {
     if Backend::kafka().is_none() {
         return;
     }
-    let addr = format!("127.0.0.1:{}", process::free_port());
-    let dir = tempfile::tempdir().unwrap();
-    let broker = process::Server::tansu(&addr, dir.path()).await;
+    let kafka = tokio::task::spawn_blocking(Kafka::single).await.unwrap();
     let rx = Receiver::start().await;
-    let bus =
-        Bus::new(Backend::Kafka(addr.clone()), &rx.url, Options { produce_timeout_ms: 1500, ..Options::default() });
+    let opts = Options { produce_timeout_ms: 1500, ..Options::default() };
+    let bus = Bus::new(Backend::Kafka(kafka.bootstrap.clone()), &rx.url, opts);
     let app = bus.start().await;
     let body = bus::github_push("acme/api", "a@b.c");
     assert_eq!(bus::post_github_full(&app.url, &body, "before-outage").await.0, 202);
+    // The worker is consuming before the broker dies.
+    rx.wait_until("the first delivery", Duration::from_secs(30), |reqs| reqs.iter().any(|r| r.status == 200)).await;
 
-    broker.freeze();
+    kafka.kill(1);
+    let down = Instant::now();
     let (status, headers) = bus::post_github_full(&app.url, &body, "during-outage").await;
     assert_eq!(status, 503, "broker down must be 503, never 202");
     assert!(headers.contains_key("retry-after"), "503 carries Retry-After: {headers:?}");
 
-    broker.thaw();
+    let kafka = tokio::task::spawn_blocking(move || {
+        kafka.restart(1);
+        kafka
+    })
+    .await
+    .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         if bus::post_github_full(&app.url, &body, "after-outage").await.0 == 202 {
             break;
         }
-        let log = || std::fs::read_to_string(dir.path().join("tansu.log")).unwrap_or_default();
         assert!(
             tokio::time::Instant::now() < deadline,
             "ingress did not recover after the broker came back\n{}",
-            log()
+            kafka.logs()
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    let ingress_back = down.elapsed();
     // The worker reconnects too: both accepted events reach the target.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !["before-outage", "after-outage"].iter().all(|id| rx.for_event(id).iter().any(|r| r.status == 200)) {
         assert!(tokio::time::Instant::now() < deadline, "the worker did not deliver after the broker came back");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    println!("broker outage: 503 while down, recovered in place");
+    println!(
+        "broker outage: 503 while down; ingress accepting again {:.1}s after the kill, delivered {:.1}s after it",
+        ingress_back.as_secs_f64(),
+        down.elapsed().as_secs_f64()
+    );
     app.stop().await;
 }
 

@@ -68,6 +68,11 @@ pub struct Options {
     pub ordered_backlog: usize,
     /// Kafka static membership: restarted workers take their old place in the group.
     pub group_instance_id: Option<&'static str>,
+    /// Kafka: partitions and replication factor of the topics hookbus creates.
+    pub partitions: i32,
+    pub replication_factor: i32,
+    /// Kafka consumer group session timeout (also the longest poll gap allowed).
+    pub session_timeout_ms: u64,
 }
 
 impl Default for Options {
@@ -83,6 +88,9 @@ impl Default for Options {
             circuit_breaker: true,
             ordered_backlog: 10_000,
             group_instance_id: None,
+            partitions: 1,
+            replication_factor: 1,
+            session_timeout_ms: 10_000,
         }
     }
 }
@@ -131,7 +139,7 @@ shutdown_grace_secs = 5
 backend = "{backend_name}"
 topic_prefix = "{prefix}"
 embedded = {{ path = "{db}" }}
-kafka = {{ brokers = "{brokers}", partitions = 1, session_timeout_ms = 10000, max_poll_interval_ms = 10000, produce_timeout_ms = {produce_timeout}{instance} }}
+kafka = {{ brokers = "{brokers}", partitions = {partitions}, replication_factor = {rf}, session_timeout_ms = {session}, max_poll_interval_ms = {poll}, produce_timeout_ms = {produce_timeout}{instance} }}
 
 [worker]
 allow_targets = [{allow}]
@@ -181,6 +189,10 @@ retry = {{ schedule = [{schedule}], jitter = 0.0 }}
             transform = opts.transform,
             breaker = opts.circuit_breaker,
             produce_timeout = opts.produce_timeout_ms,
+            partitions = opts.partitions,
+            rf = opts.replication_factor,
+            session = opts.session_timeout_ms,
+            poll = opts.session_timeout_ms.max(10_000),
             allow = if opts.allow_loopback { "\"127.0.0.1\"" } else { "" },
         );
         let config_path = dir.path().join("hookbus.toml");

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod bus;
+pub mod kafka;
 pub mod process;
 pub mod receiver;
 pub mod schema;

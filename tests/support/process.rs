@@ -1,5 +1,5 @@
 //! Processes a test owns: `hookbus serve` as a child (to SIGKILL or SIGTERM it), and dedicated
-//! brokers or Redis servers it may stop and restart.
+//! Redis servers it may stop and restart (dedicated Kafka nodes: `support::kafka`).
 use std::time::Duration;
 
 use super::bus::Bus;
@@ -19,6 +19,11 @@ impl Child {
 }
 
 impl Child {
+    /// Whether the process is still running (it has not exited or been reaped).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.proc.try_wait(), Ok(None))
+    }
+
     /// SIGTERM, then waits for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.proc.id().to_string();
@@ -36,22 +41,29 @@ impl Drop for Child {
 impl Bus {
     /// Starts `hookbus serve` on `listen` (default: a free port); returns once it printed its address.
     pub fn spawn(&self, listen: Option<&str>) -> Child {
+        self.spawn_role("serve", listen, &[])
+    }
+
+    /// Starts `hookbus <role>` (serve, ingress, worker) with extra environment (config overrides
+    /// such as `HOOKBUS_BROKER__KAFKA__GROUP_INSTANCE_ID`); returns once it printed its address.
+    pub fn spawn_role(&self, role: &str, listen: Option<&str>, env: &[(&str, &str)]) -> Child {
         use std::io::BufRead as _;
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hookbus"));
-        cmd.args(["serve", "--config"]).arg(&self.config_path);
+        cmd.args([role, "--config"]).arg(&self.config_path);
         if let Some(addr) = listen {
             cmd.env("HOOKBUS_SERVER__LISTEN", addr);
         }
+        cmd.envs(env.iter().copied());
         // The child's log goes next to its config, for a failing test to point at.
         let n = std::fs::read_dir(self.dir.path()).map(|d| d.count()).unwrap_or(0);
-        let log = std::fs::File::create(self.dir.path().join(format!("serve-{n}.log"))).unwrap();
+        let log = std::fs::File::create(self.dir.path().join(format!("{role}-{n}.log"))).unwrap();
         let mut proc = cmd.stdout(std::process::Stdio::piped()).stderr(log).spawn().unwrap();
         let mut line = String::new();
         std::io::BufReader::new(proc.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url = line
             .trim()
             .strip_prefix("hookbus listening on ")
-            .unwrap_or_else(|| panic!("hookbus serve did not start: {line:?}"))
+            .unwrap_or_else(|| panic!("hookbus {role} did not start: {line:?}"))
             .to_owned();
         Child { proc, url }
     }
@@ -91,7 +103,7 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// A server process the test owns (a dedicated broker or Redis it may stop); killed when dropped.
+/// A server process the test owns (a dedicated Redis it may stop); killed when dropped.
 pub struct Server {
     proc: std::process::Child,
     pub addr: String,
@@ -118,23 +130,6 @@ impl Server {
         Server { proc, addr: addr.to_owned() }
     }
 
-    /// A dedicated tansu Kafka-protocol broker on `addr` (in-memory storage: only for tests that stop
-    /// or freeze a broker and need no more than a few records; its fetch skips the rest of a batch
-    /// when it starts inside one, docs/decisions/0004-test-broker.md). Its log goes to `dir`.
-    pub async fn tansu(addr: &str, dir: &std::path::Path) -> Server {
-        let url = format!("tcp://{addr}");
-        let args = [
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-            "--storage-engine",
-            "memory://tansu/",
-        ];
-        Server::start("tansu", &args.map(String::from), addr, dir).await
-    }
-
     /// A dedicated Redis that keeps nothing on disk, on a free port.
     pub async fn redis(addr: &str) -> Server {
         let port = addr.rsplit(':').next().unwrap().to_owned();
@@ -145,21 +140,6 @@ impl Server {
     pub fn stop(&mut self) {
         let _ = self.proc.kill();
         let _ = self.proc.wait();
-    }
-
-    /// Freezes the process (SIGSTOP): it holds its connections and state but answers nothing, as a
-    /// hung or partitioned broker does, until `thaw`.
-    pub fn freeze(&self) {
-        self.signal("-STOP");
-    }
-
-    pub fn thaw(&self) {
-        self.signal("-CONT");
-    }
-
-    fn signal(&self, sig: &str) {
-        let status = std::process::Command::new("kill").args([sig, &self.proc.id().to_string()]).status().unwrap();
-        assert!(status.success(), "kill {sig} failed");
     }
 }
 

@@ -14,6 +14,8 @@ pub struct Req {
     pub body: Bytes,
     /// What the receiver answered.
     pub status: u16,
+    /// When the answer was sent.
+    pub at: std::time::Instant,
 }
 
 impl Req {
@@ -147,6 +149,12 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, headers: Heade
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    inner.lock().unwrap().requests.push(Req { path: uri.path().to_owned(), headers, body, status });
+    inner.lock().unwrap().requests.push(Req {
+        path: uri.path().to_owned(),
+        headers,
+        body,
+        status,
+        at: std::time::Instant::now(),
+    });
     StatusCode::from_u16(status).unwrap()
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hookbus_core::config::KafkaConfig;
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
@@ -80,9 +81,18 @@ impl KafkaConsumer {
 #[async_trait]
 impl Consumer for KafkaConsumer {
     async fn poll(&mut self, timeout: Duration) -> Result<Option<Received>, BrokerError> {
-        let msg = match tokio::time::timeout(timeout, self.inner.recv()).await {
-            Err(_) => return Ok(None),
-            Ok(r) => r.map_err(kafka_err)?,
+        let deadline = tokio::time::Instant::now() + timeout;
+        let msg = loop {
+            match tokio::time::timeout_at(deadline, self.inner.recv()).await {
+                Err(_) => return Ok(None),
+                // A subscribed topic that does not exist yet (or whose creation has not reached
+                // this broker): librdkafka reports it once per metadata refresh and keeps the
+                // subscription, so it is a reason to wait, not a failed poll.
+                Ok(Err(e)) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::UnknownTopicOrPartition) => {
+                    tracing::debug!(error = %e, "subscribed topic not available yet");
+                }
+                Ok(r) => break r.map_err(kafka_err)?,
+            }
         };
         self.next.insert((msg.topic().to_owned(), msg.partition()), msg.offset() + 1);
         let headers = msg

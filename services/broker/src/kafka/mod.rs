@@ -58,9 +58,7 @@ impl KafkaBroker {
                     | RDKafkaErrorCode::UnknownProducerId
                     | RDKafkaErrorCode::InvalidProducerEpoch
                     | RDKafkaErrorCode::InvalidProducerIdMapping
-                    | RDKafkaErrorCode::ProducerFenced
-                    // What some Kafka-protocol brokers answer when their producer state is broken.
-                    | RDKafkaErrorCode::Unknown),
+                    | RDKafkaErrorCode::ProducerFenced),
                 ) => (code, error.to_string()),
                 _ => return false,
             },
@@ -86,6 +84,68 @@ impl KafkaBroker {
     }
 }
 
+impl KafkaBroker {
+    async fn create_topics(&self, topics: &[String]) -> Result<(), BrokerError> {
+        let new: Vec<NewTopic<'_>> = topics
+            .iter()
+            .map(|t| NewTopic::new(t, self.config.partitions, TopicReplication::Fixed(self.config.replication_factor)))
+            .collect();
+        let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        for result in self.admin.create_topics(&new, &opts).await.map_err(kafka_err)? {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((
+                    topic,
+                    code @ (RDKafkaErrorCode::RequestTimedOut
+                    | RDKafkaErrorCode::NotController
+                    | RDKafkaErrorCode::BrokerNotAvailable
+                    | RDKafkaErrorCode::OperationTimedOut),
+                )) => return Err(BrokerError::Unavailable(format!("creating topic {topic}: {code}"))),
+                Err((topic, code)) => return Err(BrokerError::Kafka(format!("creating topic {topic}: {code}"))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Kafka acknowledges a topic creation before every broker knows the topic's leaders; a consumer
+    /// subscribing in that window gets "unknown topic" errors, and a publish waits for metadata.
+    /// Returns once each topic has every partition led, or fails at `deadline`.
+    async fn wait_for_leaders(&self, topics: &[String], deadline: tokio::time::Instant) -> Result<(), BrokerError> {
+        for topic in topics {
+            loop {
+                let (_, producer) = self.producer();
+                let name = topic.clone();
+                let led = tokio::task::spawn_blocking(move || {
+                    let meta = producer.client().fetch_metadata(Some(&name), Duration::from_secs(2))?;
+                    Ok::<bool, KafkaError>(meta.topics().iter().any(|t| {
+                        t.error().is_none()
+                            && !t.partitions().is_empty()
+                            && t.partitions().iter().all(|p| p.error().is_none() && p.leader() >= 0)
+                    }))
+                })
+                .await
+                .map_err(|e| BrokerError::Unavailable(e.to_string()))?;
+                // A failed metadata request (a broker restarting, a leader moving) is asked again.
+                match led {
+                    Ok(true) => break,
+                    Ok(false) if tokio::time::Instant::now() >= deadline => {
+                        return Err(BrokerError::Unavailable(format!(
+                            "topic {topic} has no leader after {TOPIC_READY:?}"
+                        )));
+                    }
+                    Err(e) if tokio::time::Instant::now() >= deadline => return Err(kafka_err(e)),
+                    _ => {}
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How long `ensure_topics` keeps trying to create topics and waits for their partitions' leaders.
+const TOPIC_READY: Duration = Duration::from_secs(60);
+
 fn new_producer(config: &KafkaConfig) -> Result<FutureProducer, BrokerError> {
     base(config)
         // Idempotence implies acks=all and ordered retries without duplicates within a session.
@@ -108,7 +168,12 @@ fn base(config: &KafkaConfig) -> ClientConfig {
 }
 
 pub(crate) fn kafka_err(e: KafkaError) -> BrokerError {
-    match e.rdkafka_error_code() {
+    // rdkafka reports no error code for a failed admin request; it carries one all the same.
+    let code = match &e {
+        KafkaError::AdminOp(code) => Some(*code),
+        _ => e.rdkafka_error_code(),
+    };
+    match code {
         Some(
             RDKafkaErrorCode::MessageTimedOut
             | RDKafkaErrorCode::AllBrokersDown
@@ -150,18 +215,19 @@ impl Publisher for KafkaBroker {
     }
 
     async fn ensure_topics(&self, topics: &[String]) -> Result<(), BrokerError> {
-        let new: Vec<NewTopic<'_>> = topics
-            .iter()
-            .map(|t| NewTopic::new(t, self.config.partitions, TopicReplication::Fixed(self.config.replication_factor)))
-            .collect();
-        let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-        for result in self.admin.create_topics(&new, &opts).await.map_err(kafka_err)? {
-            match result {
-                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                Err((topic, code)) => return Err(BrokerError::Kafka(format!("creating topic {topic}: {code}"))),
+        // A worker may start while a broker restarts or a controller moves: ask again until then.
+        let deadline = tokio::time::Instant::now() + TOPIC_READY;
+        loop {
+            match self.create_topics(topics).await {
+                Ok(()) => break,
+                Err(BrokerError::Unavailable(e)) if tokio::time::Instant::now() < deadline => {
+                    tracing::warn!(error = %e, "creating topics failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e),
             }
         }
-        Ok(())
+        self.wait_for_leaders(topics, deadline).await
     }
 
     async fn ready(&self) -> Result<(), BrokerError> {
