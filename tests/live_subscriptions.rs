@@ -128,8 +128,16 @@ async fn subscriptions_follow_the_api(backend: Backend) {
     assert_eq!(status, 202, "{queued}");
     rx.wait_until("the retried delivery", WAIT, |r| to_live(r, &e1).len() == 2).await;
 
-    let stats = node.get_until("/subscriptions/live/stats", |b| b["delivered"].as_u64() >= Some(7)).await;
+    // Stats: counts from the attempt log; lag and circuit from the worker, reported every 2 s.
+    let stats = node
+        .get_until("/subscriptions/live/stats", |b| b["delivered"].as_u64() >= Some(7) && b["lag_records"] == 0)
+        .await;
     assert!(stats["delivered"].as_u64() >= Some(7), "{stats}");
+    assert_eq!(stats["lag_records"], 0, "caught up: {stats}");
+    assert_eq!(stats["lag_seconds"], 0.0, "{stats}");
+    assert_eq!(stats["circuit"], "closed", "{stats}");
+    let metrics = reqwest::get(format!("{}/metrics", node.admin)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"hookbus_consumer_lag_records{subscription="live"} 0"#), "{metrics}");
 
     // Delete: no more deliveries.
     let (status, _) = node.call(Method::DELETE, "/subscriptions/live", None).await;

@@ -41,6 +41,9 @@ pub trait Consumer: Send {
     /// Stops returning records of a partition (the position is kept) until `resume`.
     fn pause(&mut self, topic: &str, partition: i32) -> Result<(), BrokerError>;
     fn resume(&mut self, topic: &str, partition: i32) -> Result<(), BrokerError>;
+    /// Where each partition of `topic` that this consumer reads ends: the offset the next record
+    /// written will get. With the committed positions it gives the consumer lag.
+    async fn ends(&mut self, topic: &str) -> Result<Vec<Position>, BrokerError>;
 }
 
 /// A connected backend: hands out the shared publisher and new group consumers.

@@ -74,6 +74,21 @@ async fn round_trip(b: Backend) {
     assert!(offsets.windows(2).all(|w| w[0] < w[1]), "offsets not increasing: {offsets:?}");
 }
 
+async fn ends_count_every_record_written(b: Backend) {
+    let t = topic("ends");
+    publish_n(&b, &t, 4).await;
+    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    // A group member knows its partitions once it has joined: after its first records.
+    let got = take(&mut c, 1).await;
+    let ends = c.ends(&t).await.unwrap();
+    assert!(ends.iter().all(|p| p.topic == t), "{ends:?}");
+    let end = ends.iter().find(|p| p.partition == got[0].partition).expect("the read partition has an end");
+    assert_eq!(ends.iter().map(|p| p.offset).sum::<i64>(), 4, "{ends:?}");
+    assert!(end.offset > got[0].offset);
+    publish_n(&b, &t, 2).await;
+    assert_eq!(c.ends(&t).await.unwrap().iter().map(|p| p.offset).sum::<i64>(), 6);
+}
+
 async fn resumes_from_commit_and_redelivers_the_rest(b: Backend) {
     let t = topic("commit");
     publish_n(&b, &t, 6).await;
@@ -198,6 +213,7 @@ macro_rules! contract {
 
 contract!(
     round_trip,
+    ends_count_every_record_written,
     resumes_from_commit_and_redelivers_the_rest,
     restarts_inside_a_producer_batch,
     groups_are_independent,

@@ -2,7 +2,10 @@
 //! and counts), drained by background tasks that write batches to the store.
 use std::time::Duration;
 
-use hookbus_core::live::{DeliveryObservation, ObservationSink, Rejection, RejectionSink};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use hookbus_core::live::{DeliveryObservation, ObservationSink, Rejection, RejectionSink, SubscriptionHealth};
 use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -42,9 +45,32 @@ impl<T> ChannelSink<T> {
     }
 }
 
-impl ObservationSink for ChannelSink<DeliveryObservation> {
+/// What this node's worker reports: observations for the attempt log (queued to the store) and
+/// the latest lag and circuit state per subscription (kept in memory for the stats endpoint).
+pub struct WorkerSink {
+    observations: ChannelSink<DeliveryObservation>,
+    health: Mutex<HashMap<String, SubscriptionHealth>>,
+}
+
+impl WorkerSink {
+    pub fn new(observations: ChannelSink<DeliveryObservation>) -> Self {
+        Self { observations, health: Mutex::default() }
+    }
+
+    /// The latest report of `subscription`'s `generation`, if this node's worker runs it.
+    pub fn health_of(&self, subscription: &str, generation: &str) -> Option<SubscriptionHealth> {
+        let health = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        health.get(subscription).filter(|h| h.generation == generation).cloned()
+    }
+}
+
+impl ObservationSink for WorkerSink {
     fn observe(&self, o: DeliveryObservation) {
-        self.offer(o);
+        self.observations.offer(o);
+    }
+
+    fn health(&self, h: SubscriptionHealth) {
+        self.health.lock().unwrap_or_else(|p| p.into_inner()).insert(h.subscription.clone(), h);
     }
 }
 

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::Tokens;
 use crate::crypto::Sealer;
 use crate::indexer::IndexMetrics;
-use crate::observe::{ChannelSink, OBSERVATION_QUEUE, REJECTION_QUEUE, SinkMetrics};
+use crate::observe::{ChannelSink, OBSERVATION_QUEUE, REJECTION_QUEUE, SinkMetrics, WorkerSink};
 use crate::store::Store;
 use crate::{ControlError, live};
 
@@ -32,7 +32,7 @@ pub(crate) struct Inner {
     pub tokens: Tokens,
     pub seeds: Arc<Vec<SubscriptionSpec>>,
     pub set: Arc<watch::Sender<Arc<SubscriptionSet>>>,
-    pub observations: Arc<ChannelSink<DeliveryObservation>>,
+    pub observations: Arc<WorkerSink>,
     pub rejections: Arc<ChannelSink<Rejection>>,
     pub queues: Mutex<Option<(mpsc::Receiver<DeliveryObservation>, mpsc::Receiver<Rejection>)>>,
     pub observation_metrics: SinkMetrics,
@@ -141,7 +141,7 @@ pub(crate) async fn open(
         tokens,
         seeds,
         set: Arc::new(set),
-        observations: Arc::new(observations),
+        observations: Arc::new(WorkerSink::new(observations)),
         rejections: Arc::new(rejections),
         queues: Mutex::new(Some((obs_rx, rej_rx))),
         observation_metrics,

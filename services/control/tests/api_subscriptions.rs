@@ -35,7 +35,10 @@ async fn create_list_show_hide_secrets(store: Store) {
     assert_eq!(s, StatusCode::CREATED, "{created}");
     assert_eq!(created["managed"], "api");
     assert_eq!(created["version"], 1);
-    assert_eq!(created["start"], "latest");
+    // "latest" (the default) means from the moment it was created, and is shown as that moment.
+    let start = created["start"].as_str().unwrap();
+    let start = time::OffsetDateTime::parse(start, &time::format_description::well_known::Rfc3339).unwrap();
+    assert!(start <= time::OffsetDateTime::now_utc(), "{created}");
     assert_eq!(created["signing_secret"], "****LaSw");
     assert_eq!(created["secret_headers"]["x-api-key"], "****7890");
     assert_eq!(created["headers"]["x-team"], "crm");

@@ -158,10 +158,47 @@ pub enum ObservationKind {
     },
 }
 
+/// A subscription's circuit breaker as the worker sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CircuitState {
+    Closed,
+    /// Failing too often: deliveries wait for the cool-down (or a probe is in flight).
+    Open,
+    /// Failing without a success for longer than `disable_after`.
+    Disabled,
+}
+
+impl CircuitState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Open => "open",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// How far behind one worker's consume loop of a subscription is, reported every few seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionHealth {
+    pub subscription: String,
+    pub generation: String,
+    /// Records of the source topic not yet finished (delivered, dead-lettered or filtered).
+    pub lag_records: u64,
+    /// Age of the oldest unfinished record; 0 when caught up.
+    pub lag_seconds: f64,
+    pub circuit: CircuitState,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
 /// Receives delivery observations. Must not block: an implementation queues and drops when full,
 /// so delivery never waits for bookkeeping.
 pub trait ObservationSink: Send + Sync {
     fn observe(&self, o: DeliveryObservation);
+    /// The latest lag and circuit state of a subscription; the newest report replaces the last.
+    fn health(&self, _h: SubscriptionHealth) {}
 }
 
 /// A webhook ingress refused, for "why does my provider's webhook fail" in the admin API.

@@ -10,12 +10,16 @@ use time::OffsetDateTime;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
+use hookbus_core::live::SubscriptionHealth;
+
 use crate::WorkerError;
 use crate::metrics::SubLabel;
 use crate::ordering::KeyGate;
 use crate::process::{Ctx, Outcome, Work, process};
 
 const COMMIT_EVERY: Duration = Duration::from_millis(200);
+/// How often the consumer lag is measured and reported.
+const HEALTH_EVERY: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(100);
 
 /// A retry record whose time has not come; its partition is paused meanwhile (unordered mode), or,
@@ -79,6 +83,7 @@ impl Pipeline {
         let sub = &ctx.sub;
         tracing::info!(subscription = %sub.name, topic = %sub.config.topic, target = %sub.config.target, ordered = sub.config.ordered, "subscription started");
         let mut last_commit = Instant::now();
+        let mut last_health = Instant::now();
         while !ctx.shutdown.is_cancelled() {
             while let Ok(done) = self.done_rx.try_recv() {
                 self.finish(done).await;
@@ -86,6 +91,10 @@ impl Pipeline {
             if last_commit.elapsed() >= COMMIT_EVERY {
                 self.commit(false).await;
                 last_commit = Instant::now();
+            }
+            if last_health.elapsed() >= HEALTH_EVERY {
+                self.report_health().await;
+                last_health = Instant::now();
             }
             self.release_due().await?;
             self.release_overflow().await?;
@@ -108,7 +117,7 @@ impl Pipeline {
 
     /// A polled record: skipped when foreign, held when not due, queued behind its key, or started.
     fn take(&mut self, record: Received, permit: OwnedSemaphorePermit) -> Result<(), WorkerError> {
-        self.tracker.started(&record.topic, record.partition, record.offset);
+        self.tracker.started(&record.topic, record.partition, record.offset, record.record.timestamp_ms);
         let sub = &self.ctx.sub;
         let work = match Work::decode(sub, &record) {
             Ok(work) => work,
@@ -139,6 +148,39 @@ impl Pipeline {
             }
         }
         Ok(())
+    }
+
+    /// Measures how far behind the source topic this loop is and reports it (metrics, admin API).
+    async fn report_health(&mut self) {
+        let sub = &self.ctx.sub;
+        let topic = &sub.config.topic;
+        let ends = match self.consumer.ends(topic).await {
+            Ok(ends) => ends,
+            Err(e) => {
+                return tracing::debug!(subscription = %sub.name, error = %e, "cannot read the topic's end offsets");
+            }
+        };
+        let records: i64 = ends
+            .iter()
+            // A partition not read yet counts from where it stands: nothing is known to be behind.
+            .map(|end| (end.offset - self.tracker.position(topic, end.partition).unwrap_or(end.offset)).max(0))
+            .sum();
+        let now_ms = OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        let seconds = match (records, self.tracker.oldest_ms(topic)) {
+            (0, _) | (_, None) => 0.0,
+            (_, Some(ts)) => ((now_ms - i128::from(ts)).max(0) as f64) / 1000.0,
+        };
+        let label = SubLabel { subscription: sub.name.clone() };
+        self.ctx.metrics.lag_records.get_or_create(&label).set(records);
+        self.ctx.metrics.lag_seconds.get_or_create(&label).set(seconds);
+        self.ctx.observer.health(SubscriptionHealth {
+            subscription: sub.name.clone(),
+            generation: sub.generation.clone(),
+            lag_records: records as u64,
+            lag_seconds: seconds,
+            circuit: self.ctx.endpoint.circuit(),
+            at: OffsetDateTime::now_utc(),
+        });
     }
 
     /// Shutdown: no new work; started deliveries may finish within `grace`; then the final commit.

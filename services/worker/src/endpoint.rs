@@ -4,6 +4,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use governor::DefaultDirectRateLimiter;
+use hookbus_core::live::CircuitState;
 use hookbus_core::retry::Failure;
 
 use crate::health::{Admit, Breaker};
@@ -62,6 +63,20 @@ impl Endpoint {
                 }
                 Some(DISABLED_RECHECK)
             }
+        }
+    }
+
+    /// The circuit as the admin API reports it.
+    pub fn circuit(&self) -> CircuitState {
+        let Some(breaker) = self.breaker() else { return CircuitState::Closed };
+        let open = breaker.is_open();
+        drop(breaker);
+        if self.metrics.endpoint_disabled.get_or_create(&self.label).get() == 1 {
+            CircuitState::Disabled
+        } else if open {
+            CircuitState::Open
+        } else {
+            CircuitState::Closed
         }
     }
 

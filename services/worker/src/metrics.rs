@@ -38,6 +38,10 @@ pub struct WorkerMetrics {
     pub circuit_open: Family<SubLabel, Gauge>,
     /// 1 once the endpoint failed for longer than `disable_after`.
     pub endpoint_disabled: Family<SubLabel, Gauge>,
+    /// Records of the source topic not yet finished, per subscription (this process's partitions).
+    pub lag_records: Family<SubLabel, Gauge>,
+    /// Age of the oldest unfinished source record, per subscription.
+    pub lag_seconds: Family<SubLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
 }
 
 impl WorkerMetrics {
@@ -49,7 +53,15 @@ impl WorkerMetrics {
             attempt_seconds: Family::new_with_constructor(LatencyBuckets),
             circuit_open: Family::default(),
             endpoint_disabled: Family::default(),
+            lag_records: Family::default(),
+            lag_seconds: Family::default(),
         };
+        registry.register("hookbus_consumer_lag_records", "Source records not yet finished", m.lag_records.clone());
+        registry.register(
+            "hookbus_consumer_lag_seconds",
+            "Age of the oldest unfinished source record",
+            m.lag_seconds.clone(),
+        );
         registry.register(
             "hookbus_endpoint_circuit_open",
             "Circuit breaker open (1) or closed (0)",

@@ -133,4 +133,17 @@ impl Consumer for EmbeddedConsumer {
         self.paused.remove(topic);
         Ok(())
     }
+
+    async fn ends(&mut self, topic: &str) -> Result<Vec<Position>, BrokerError> {
+        let conn = self.conn.clone();
+        let t = topic.to_owned();
+        let next = tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            store::next_offset(&conn, &t)
+        })
+        .await
+        .map_err(|e| store::err(&self.path, e))?
+        .map_err(|e| store::err(&self.path, e))?;
+        Ok(vec![Position { topic: topic.to_owned(), partition: 0, offset: next }])
+    }
 }

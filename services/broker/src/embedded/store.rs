@@ -37,11 +37,7 @@ pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), BrokerError>
 /// Appends inside the caller's transaction; returns the record's offset.
 pub(super) fn append(tx: &rusqlite::Transaction<'_>, topic: &str, r: &Record) -> rusqlite::Result<i64> {
     // Cached statements: this runs once per record inside the group-commit transaction.
-    let next: i64 = tx
-        .prepare_cached("SELECT next_offset FROM topics WHERE topic = ?1")?
-        .query_row([topic], |row| row.get(0))
-        .optional()?
-        .unwrap_or(0);
+    let next = next_offset(tx, topic)?;
     let headers =
         postcard::to_allocvec(&r.headers).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.prepare_cached(
@@ -86,6 +82,15 @@ pub(super) fn read(conn: &Connection, topic: &str, from: i64, limit: usize) -> R
         });
     }
     Ok(out)
+}
+
+/// The offset the next record appended to `topic` gets (0 for a topic never written).
+pub(super) fn next_offset(conn: &Connection, topic: &str) -> rusqlite::Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT next_offset FROM topics WHERE topic = ?1")?
+        .query_row([topic], |row| row.get(0))
+        .optional()?
+        .unwrap_or(0))
 }
 
 pub(super) fn committed(conn: &Connection, group: &str, topic: &str) -> rusqlite::Result<i64> {

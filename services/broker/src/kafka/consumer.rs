@@ -15,6 +15,8 @@ use crate::{BrokerError, Consumer, Position, Received, Record};
 
 /// Longest wait for a synchronous commit (shutdown, redrive) before reporting it failed.
 const COMMIT_WAIT: Duration = Duration::from_secs(10);
+/// Longest wait for the high watermarks of a topic's partitions (consumer lag).
+const WATERMARK_WAIT: Duration = Duration::from_secs(1);
 
 pub struct KafkaConsumer {
     inner: Arc<StreamConsumer>,
@@ -148,5 +150,27 @@ impl Consumer for KafkaConsumer {
             }
         }
         Ok(())
+    }
+
+    async fn ends(&mut self, topic: &str) -> Result<Vec<Position>, BrokerError> {
+        let assigned = self.inner.assignment().map_err(kafka_err)?;
+        let partitions: Vec<i32> =
+            assigned.elements().iter().filter(|e| e.topic() == topic).map(|e| e.partition()).collect();
+        let (inner, topic) = (self.inner.clone(), topic.to_owned());
+        // A round trip per partition, blocking in librdkafka: off the async threads, and bounded as
+        // a whole so a slow broker cannot hold the consume loop for long.
+        tokio::task::spawn_blocking(move || {
+            let deadline = std::time::Instant::now() + WATERMARK_WAIT;
+            partitions
+                .into_iter()
+                .map(|p| {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    let (_, high) = inner.fetch_watermarks(&topic, p, left).map_err(kafka_err)?;
+                    Ok(Position { topic: topic.clone(), partition: p, offset: high })
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| BrokerError::Kafka(e.to_string()))?
     }
 }

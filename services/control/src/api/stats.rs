@@ -60,6 +60,8 @@ pub async fn stats(State(inner): St, Path(name): Path<String>) -> Result<Json<St
     let mut c =
         inner.store.counts(&name, &spec.generation, since).await.map_err(|e| ControlError::Store(e.to_string()))?;
     c.recent_latencies_ms.sort_unstable();
+    // Lag and circuit come from this node's worker; null when it does not run the subscription.
+    let health = inner.observations.health_of(&name, &spec.generation);
     Ok(Json(Stats {
         subscription: name,
         generation: spec.generation.clone(),
@@ -73,9 +75,9 @@ pub async fn stats(State(inner): St, Path(name): Path<String>) -> Result<Json<St
         latency_p50_ms: percentile(&c.recent_latencies_ms, 50.0),
         latency_p99_ms: percentile(&c.recent_latencies_ms, 99.0),
         window_secs: WINDOW_SECS,
-        lag_records: None,
-        lag_seconds: None,
-        circuit: None,
+        lag_records: health.as_ref().map(|h| h.lag_records),
+        lag_seconds: health.as_ref().map(|h| h.lag_seconds),
+        circuit: health.map(|h| h.circuit.as_str().to_owned()),
     }))
 }
 
