@@ -158,3 +158,47 @@ async fn flush<T: Batch>(store: &Store, batch: &mut Vec<T>, metrics: &SinkMetric
     metrics.dropped.inc_by(batch.len() as u64);
     batch.clear();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(i: usize) -> DeliveryObservation {
+        DeliveryObservation {
+            subscription: "s".into(),
+            generation: String::new(),
+            version: 1,
+            event_id: format!("e{i}"),
+            event_type: "t".into(),
+            at: time::OffsetDateTime::now_utc(),
+            kind: hookbus_core::live::ObservationKind::Delivered,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_instead_of_waiting() {
+        let metrics = SinkMetrics::default();
+        let (sink, _rx) = ChannelSink::new(2, metrics.clone());
+        for i in 0..5 {
+            sink.observe(obs(i));
+        }
+        assert_eq!(metrics.dropped.get(), 3);
+    }
+
+    #[tokio::test]
+    async fn the_writer_stores_everything_queued_before_shutdown() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::sqlite(&dir.path().join("c.db")).unwrap();
+        store.migrate().await.unwrap();
+        let metrics = SinkMetrics::default();
+        let (sink, rx) = ChannelSink::new(10_000, metrics.clone());
+        for i in 0..2_500 {
+            sink.observe(obs(i));
+        }
+        let shutdown = CancellationToken::new();
+        shutdown.cancel();
+        write_batches(store.clone(), rx, metrics.clone(), shutdown).await;
+        assert_eq!((metrics.written.get(), metrics.dropped.get()), (2_500, 0));
+        assert_eq!(store.deliveries("e2499").await.unwrap()[0].status, "delivered");
+    }
+}

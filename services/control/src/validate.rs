@@ -1,8 +1,6 @@
 //! Checks a subscription given through the API and names every problem: the config file's rules
 //! (durations, ranges, the topic), jq compile errors with their position, targets the SSRF guard
 //! refuses (and how to allow them), secrets and header names.
-use std::time::Duration;
-
 use hookbus_core::config::{Config, SubscriptionConfig, subscription_issues};
 use hookbus_core::live::StartFrom;
 use hookbus_mapping::{Mapping, MappingError};
@@ -40,35 +38,28 @@ pub fn jq_problems(filter: Option<&str>, transform: Option<&str>) -> Vec<Problem
     out
 }
 
-/// Refusal of the SSRF guard for `target`, resolving a host name once (bounded to 2 s). A name that
-/// does not resolve now is let through: the worker retries connection errors.
-pub async fn ssrf_problem(guard: &Guard, target: &str) -> Option<Problem> {
+/// Refusal of the SSRF guard for `target`. IP literals are checked as the worker checks them;
+/// `localhost` names count as loopback. Other names are not resolved here (resolving names a client
+/// sends would itself probe the network): the worker resolves them once per delivery and refuses
+/// internal addresses then, with the same message in the attempt log.
+pub fn ssrf_problem(guard: &Guard, target: &str) -> Option<Problem> {
     let url = url::Url::parse(target).ok()?;
-    let host = url.host()?;
-    let ips: Vec<std::net::IpAddr> = match host {
-        url::Host::Ipv4(ip) => vec![ip.into()],
-        url::Host::Ipv6(ip) => vec![ip.into()],
+    let ip: std::net::IpAddr = match url.host()? {
+        url::Host::Ipv4(ip) => ip.into(),
+        url::Host::Ipv6(ip) => ip.into(),
         url::Host::Domain(d) => {
-            if guard.host_allowed(d) {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            if guard.host_allowed(&d) || !(d == "localhost" || d.ends_with(".localhost")) {
                 return None;
             }
-            let port = url.port_or_known_default().unwrap_or(80);
-            let lookup = tokio::net::lookup_host((d, port));
-            match tokio::time::timeout(Duration::from_secs(2), lookup).await {
-                Ok(Ok(addrs)) => addrs.map(|a| a.ip()).collect(),
-                _ => return None,
-            }
+            std::net::Ipv4Addr::LOCALHOST.into()
         }
     };
-    let refusals: Vec<_> = ips.iter().filter_map(|ip| guard.check(*ip).err()).collect();
-    if !ips.is_empty() && refusals.len() == ips.len() {
-        return Some(Problem::new("target", refusals[0].to_string()));
-    }
-    None
+    guard.check(ip).err().map(|refused| Problem::new("target", refused.to_string()))
 }
 
 /// Every problem with `input`; the config it describes when there are none.
-pub async fn check(
+pub fn check(
     config: &Config,
     guard: &Guard,
     input: &SubscriptionInput,
@@ -84,7 +75,7 @@ pub async fn check(
         problems.push(Problem::new(field, issue.message));
     }
     problems.extend(jq_problems(sub.filter.as_deref(), sub.transform.as_deref()));
-    if let Some(p) = ssrf_problem(guard, &sub.target).await {
+    if let Some(p) = ssrf_problem(guard, &sub.target) {
         problems.push(p);
     }
     if let Some(s) = &input.signing_secret
@@ -114,4 +105,24 @@ pub async fn check(
         }
     };
     if problems.is_empty() { Ok((sub, start)) } else { Err(problems) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssrf_refuses_internal_literals_and_localhost_unless_allowed() {
+        let guard = Guard::new(&["127.0.0.1".to_owned()]);
+        assert!(ssrf_problem(&guard, "http://127.0.0.1:9000/x").is_none(), "allow-listed");
+        assert!(ssrf_problem(&guard, "http://localhost:9000/x").is_none(), "localhost is 127.0.0.1 here");
+        let strict = Guard::new(&[]);
+        let p = ssrf_problem(&strict, "http://localhost/x").unwrap();
+        assert!(p.message.contains("loopback") && p.message.contains("allow_targets"), "{}", p.message);
+        let p = ssrf_problem(&strict, "http://169.254.169.254/latest").unwrap();
+        assert!(p.message.contains("metadata"), "{}", p.message);
+        assert!(ssrf_problem(&strict, "http://[fd00:ec2::254]/").is_some());
+        assert!(ssrf_problem(&strict, "https://api.example.com/hooks").is_none(), "names are checked at delivery");
+        assert!(ssrf_problem(&strict, "http://93.184.216.34/").is_none(), "public address");
+    }
 }

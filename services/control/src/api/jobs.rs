@@ -96,7 +96,7 @@ pub async fn retry(
 /// Redrive the subscription's pending dead letters that match, as a job.
 #[utoipa::path(operation_id = "redrive_dead_letters", post, path = "/api/v1/subscriptions/{name}/redrive", tag = "jobs", params(("name" = String, Path)),
     request_body = RedriveInput,
-    responses((status = 202, body = Job), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 202, body = Job), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn redrive(
@@ -155,7 +155,7 @@ pub async fn redrive(
 /// Deliver the topic's events of a time range to the subscription again, as a job.
 #[utoipa::path(operation_id = "replay_events", post, path = "/api/v1/subscriptions/{name}/replay", tag = "jobs", params(("name" = String, Path)),
     request_body = ReplayInput,
-    responses((status = 202, body = Job), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 202, body = Job), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn replay(

@@ -40,6 +40,7 @@ pub struct BreakerInput {
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionInput {
     /// 1-100 characters from A-Z a-z 0-9 . _ -
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$")]
     pub name: String,
     /// Topic consumed (a source's topic).
     pub topic: String,

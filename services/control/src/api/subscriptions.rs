@@ -63,7 +63,7 @@ pub async fn create(State(inner): St, ApiJson(input): ApiJson<SubscriptionInput>
     if config_managed(&inner, &input.name) {
         return Err(ControlError::ManagedByConfig(input.name));
     }
-    let (config, start) = validate::check(&inner.config, &inner.guard, &input).await.map_err(ControlError::Invalid)?;
+    let (config, start) = validate::check(&inner.config, &inner.guard, &input).map_err(ControlError::Invalid)?;
     let generation = uuid::Uuid::now_v7().to_string();
     let (signing_secret, secret_headers) = seal_all(&inner, &input.name, &generation, &input)?;
     let now = OffsetDateTime::now_utc();
@@ -175,7 +175,7 @@ pub async fn patch(
         serde_json::from_value(base).map_err(|e| ControlError::Invalid(vec![Problem::new("body", e.to_string())]))?;
     input.signing_secret = signing_secret;
     input.secret_headers = secret_headers;
-    let (config, start) = validate::check(&inner.config, &inner.guard, &input).await.map_err(ControlError::Invalid)?;
+    let (config, start) = validate::check(&inner.config, &inner.guard, &input).map_err(ControlError::Invalid)?;
     let (signing_secret, secret_headers) = seal_all(&inner, &name, &stored.generation, &input)?;
     let next = StoredSubscription {
         version: stored.version + 1,
