@@ -179,6 +179,7 @@ mod tests {
     fn a_full_queue_drops_and_counts_instead_of_waiting() {
         let metrics = SinkMetrics::default();
         let (sink, _rx) = ChannelSink::new(2, metrics.clone());
+        let sink = WorkerSink::new(sink);
         for i in 0..5 {
             sink.observe(obs(i));
         }
@@ -192,6 +193,7 @@ mod tests {
         store.migrate().await.unwrap();
         let metrics = SinkMetrics::default();
         let (sink, rx) = ChannelSink::new(10_000, metrics.clone());
+        let sink = WorkerSink::new(sink);
         for i in 0..2_500 {
             sink.observe(obs(i));
         }
