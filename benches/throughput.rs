@@ -71,13 +71,19 @@ async fn run(n: usize, c: usize, slow_n: usize) {
     rows.push(r.row("reference: bare axum handler, read body → 202", n));
 
     // 2 + 3. Ingress accept rate and end-to-end delivery, in one run against a fast receiver.
-    let fast = run_bus(&client, n, c, Duration::ZERO).await;
+    let fast = run_bus(&client, n, c, Duration::ZERO, false).await;
     rows.push(fast.ingress.row("hookbus serve: signed GitHub push → 202", n));
     rows.push(fast.e2e_row("end-to-end: post → fast receiver (events/s)", n));
     notes.push(fast.note("fast receiver"));
 
+    // 3b. The same with the control plane on: every attempt and outcome goes to the attempt log.
+    let logged = run_bus(&client, n, c, Duration::ZERO, true).await;
+    rows.push(logged.ingress.row("hookbus serve with [admin] (attempt log): push → 202", n));
+    rows.push(logged.e2e_row("end-to-end with the attempt log: post → fast receiver (events/s)", n));
+    notes.push(logged.note("fast receiver, attempt log on"));
+
     // 4. A slow target: delivery concurrency bounds the rate.
-    let slow = run_bus(&client, slow_n, c, SLOW_DELAY).await;
+    let slow = run_bus(&client, slow_n, c, SLOW_DELAY, false).await;
     rows.push(slow.ingress.row("hookbus serve: 202 while target is slow", slow_n));
     rows.push(slow.e2e_row(&format!("end-to-end: post → 200 ms receiver, concurrency {SUB_CONCURRENCY}"), slow_n));
     notes.push(slow.note("200 ms receiver"));
@@ -135,7 +141,9 @@ impl BusRun {
     }
 }
 
-async fn run_bus(client: &reqwest::Client, n: usize, c: usize, delay: Duration) -> BusRun {
+/// One `hookbus serve` run; with `attempt_log`, the control plane runs too (`[admin]`, SQLite store)
+/// and the worker reports every attempt to it.
+async fn run_bus(client: &reqwest::Client, n: usize, c: usize, delay: Duration, attempt_log: bool) -> BusRun {
     let dir = tempfile::tempdir().expect("tempdir");
     let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
     let prefix = format!("bench-{tag}-");
@@ -150,8 +158,15 @@ async fn run_bus(client: &reqwest::Client, n: usize, c: usize, delay: Duration) 
         last_done: AtomicU64::new(0),
     });
     let target_url = receiver(target.clone()).await;
-    let config = Config::from_toml(&config_toml(&dir.path().join("log.db"), &target_url), "bench config")
-        .expect("bench config is valid");
+    let mut toml = config_toml(&dir.path().join("log.db"), &target_url);
+    if attempt_log {
+        toml.push_str(&format!(
+            "\n[admin]\nlisten = \"127.0.0.1:0\"\nsqlite_path = '{}'\nencryption_key = {{ value = \"bench\" }}\n\
+             tokens = [{{ token = {{ value = \"bench-admin-token\" }}, scope = \"read\" }}]\n",
+            dir.path().join("control.db").display()
+        ));
+    }
+    let config = Config::from_toml(&toml, "bench config").expect("bench config is valid");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("local addr"));
     let shutdown = CancellationToken::new();
