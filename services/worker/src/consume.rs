@@ -17,7 +17,10 @@ use crate::process::{Ctx, Outcome, Work, process};
 use crate::ssrf::{Guard, GuardedResolver};
 use crate::{Subscription, WorkerError, WorkerMetrics};
 
-const COMMIT_EVERY: Duration = Duration::from_millis(200);
+/// Commit after this long, or after `COMMIT_AFTER` finished records, whichever comes first: what a
+/// crash redelivers is what finished since the last commit, so the count bounds it at any rate.
+const COMMIT_EVERY: Duration = Duration::from_millis(50);
+const COMMIT_AFTER: usize = 32;
 const POLL: Duration = Duration::from_millis(100);
 
 /// Runs every subscription until `shutdown`; then lets in-flight deliveries finish within `grace`,
@@ -92,6 +95,8 @@ struct Loop {
     overflow: Vec<(Received, Work)>,
     gate: KeyGate<(Received, Work)>,
     outstanding: usize,
+    /// Records finished since the last commit.
+    uncommitted: usize,
     gauge: Gauge,
 }
 
@@ -111,6 +116,7 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
         overflow: Vec::new(),
         gate: KeyGate::new(sub.config.ordered),
         outstanding: 0,
+        uncommitted: 0,
         gauge,
         ctx: ctx.clone(),
     };
@@ -120,7 +126,7 @@ async fn run_one(ctx: Arc<Ctx>, broker: Arc<dyn Broker>, grace: Duration) -> Res
         while let Ok(done) = done_rx.try_recv() {
             l.finish(done).await;
         }
-        if last_commit.elapsed() >= COMMIT_EVERY {
+        if last_commit.elapsed() >= COMMIT_EVERY || l.uncommitted >= COMMIT_AFTER {
             l.commit(false).await;
             last_commit = Instant::now();
         }
@@ -265,7 +271,10 @@ impl Loop {
         let r = &done.record;
         match done.outcome {
             // An unfinished record keeps the watermark below it: it is consumed again after a restart.
-            Outcome::Finished => self.tracker.finished(&r.topic, r.partition, r.offset),
+            Outcome::Finished => {
+                self.tracker.finished(&r.topic, r.partition, r.offset);
+                self.uncommitted += 1;
+            }
             Outcome::Unfinished => {}
             Outcome::RetryInPlace(_) => return None,
         }
@@ -289,6 +298,7 @@ impl Loop {
 
     /// Commits finished positions: fire-and-forget while running, all of them and waiting at the end.
     async fn commit(&mut self, wait: bool) {
+        self.uncommitted = 0;
         let positions = if wait { self.tracker.positions() } else { self.tracker.take_commits() };
         if !positions.is_empty()
             && let Err(e) = self.consumer.commit(&positions, wait).await
