@@ -60,13 +60,13 @@ async fn one_crash_mid_delivery(backend: Backend) {
     }
     let duplicates: usize = counts.values().map(|n| n - 1).sum();
     let share = duplicates as f64 / EVENTS as f64;
-    println!(
+    support::summary(format!(
         "crash duplicates [{name}]: events={EVENTS} accepted={EVENTS} delivered={} lost=0 duplicates={duplicates} \
          ({:.1} %) delivered_before_kill={at_kill} time={:.1}s",
         counts.len(),
         share * 100.0,
         started.elapsed().as_secs_f64()
-    );
+    ));
     assert!(share < MAX_DUPLICATE_SHARE, "{duplicates} duplicates ({:.1} %) after one crash", share * 100.0);
     child.kill();
 }

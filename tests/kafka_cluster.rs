@@ -160,7 +160,7 @@ async fn leader_kill_on_three_brokers_loses_nothing_that_got_202() {
     let ingress_stall = longest_gap(posted.accepted.iter().map(|(_, t)| *t).collect(), killed_at);
     let delivered_at = rx.requests().iter().filter(|r| r.status == 200).map(|r| r.at).collect();
     let delivery_stall = longest_gap(delivered_at, killed_at);
-    println!(
+    support::summary(format!(
         "kafka cluster: events={} accepted={} unavailable_503={} delivered={} lost=0 duplicates={duplicates} \
          killed=node{leader} (leader of partition 0) ingress_stall={:.1}s delivery_stall={:.1}s time={:.1}s",
         events(),
@@ -170,8 +170,8 @@ async fn leader_kill_on_three_brokers_loses_nothing_that_got_202() {
         ingress_stall.as_secs_f64(),
         delivery_stall.as_secs_f64(),
         started.elapsed().as_secs_f64()
-    );
-    println!("kafka cluster: partitions after the kill: {after_kill:?}");
+    ));
+    support::summary(format!("kafka cluster: partitions after the kill: {after_kill:?}"));
 
     // One replica left: below min.insync.replicas nothing can be acknowledged, so nothing is 202.
     let second = (1..=3).find(|id| *id != leader as usize).unwrap();

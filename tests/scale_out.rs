@@ -191,15 +191,15 @@ async fn three_workers_two_ingresses_survive_a_kill_and_a_restart() {
     let elapsed = started.elapsed().as_secs_f64();
     let mut share: Vec<(String, u64)> = shares.into_iter().collect();
     share.sort();
-    println!(
+    support::summary(format!(
         "scale-out: events={} accepted={} delivered={first} lost=0 duplicates={duplicates} time={elapsed:.1}s \
          ({:.0} events/s end to end)",
         events(),
         accepted.load(Ordering::Relaxed),
         events() as f64 / elapsed
-    );
-    println!("scale-out: delivered per worker process: {share:?}");
-    println!(
+    ));
+    support::summary(format!("scale-out: delivered per worker process: {share:?}"));
+    support::summary(format!(
         "scale-out: longest wait of a key across the SIGKILL {:.1}s (session timeout {:.0}s); across the SIGTERM \
          and restart {:.1}s (drained and exited after {:.1}s, ready again after {:.1}s)",
         longest_key_stall(&reqs, killed_at).as_secs_f64(),
@@ -207,7 +207,7 @@ async fn three_workers_two_ingresses_survive_a_kill_and_a_restart() {
         longest_key_stall(&reqs, restarted_at).as_secs_f64(),
         drained.as_secs_f64(),
         back.as_secs_f64()
-    );
+    ));
     assert_eq!(accepted.load(Ordering::Relaxed), events());
     for name in ["w1", "w2", "w3"] {
         let n = share.iter().find(|(k, _)| k == name).map_or(0, |(_, n)| *n);
