@@ -154,40 +154,44 @@ fn every_dependency_exists_and_health_conditions_have_healthchecks() {
     }
 }
 
+const KAFKA_NODES: [&str; 3] = ["kafka", "kafka-2", "kafka-3"];
+
 #[test]
-fn kafka_runs_kraft_single_node() {
+fn kafka_runs_kraft_on_three_replicating_nodes() {
     let compose = compose();
-    let kafka = service(&compose, "kafka");
-    let env = environment(kafka);
-    let roles = env.get("KAFKA_PROCESS_ROLES").expect("KAFKA_PROCESS_ROLES is set");
-    assert!(roles.contains("controller") && roles.contains("broker"), "roles: {roles}");
-    for key in [
-        "KAFKA_NODE_ID",
-        "KAFKA_CONTROLLER_QUORUM_VOTERS",
-        "KAFKA_CONTROLLER_LISTENER_NAMES",
-        "KAFKA_LISTENERS",
-        "KAFKA_ADVERTISED_LISTENERS",
-    ] {
-        assert!(env.contains_key(key), "kafka: {key} is not set");
+    let mut ids = Vec::new();
+    let mut clusters = std::collections::BTreeSet::new();
+    for name in KAFKA_NODES {
+        let kafka = service(&compose, name);
+        let image = get(kafka, &["image"]).and_then(scalar).unwrap_or_default();
+        assert!(image.starts_with("apache/kafka:4."), "`{name}` runs Apache Kafka 4.x: {image}");
+        let env = environment(kafka);
+        let var = |key: &str| env.get(key).cloned().unwrap_or_else(|| panic!("`{name}`: {key} is not set"));
+        let roles = var("KAFKA_PROCESS_ROLES");
+        assert!(roles.contains("controller") && roles.contains("broker"), "`{name}` roles: {roles}");
+        assert!(
+            var("KAFKA_ADVERTISED_LISTENERS").contains(&format!("PLAINTEXT://{name}:9092")),
+            "containers reach `{name}` as {name}:9092, so it must advertise that"
+        );
+        assert!(var("KAFKA_LISTENERS").contains("CONTROLLER://:9093"));
+        let voters = var("KAFKA_CONTROLLER_QUORUM_VOTERS");
+        let id = var("KAFKA_NODE_ID");
+        assert!(voters.split(',').any(|v| v == format!("{id}@{name}:9093")), "`{name}` is a voter: {voters}");
+        assert_eq!(voters.split(',').count(), KAFKA_NODES.len(), "every node votes: {voters}");
+        // What tests/kafka_cluster.rs proves: a record acknowledged with acks=all is on two nodes.
+        assert_eq!(var("KAFKA_DEFAULT_REPLICATION_FACTOR"), "3", "`{name}`");
+        assert_eq!(var("KAFKA_MIN_INSYNC_REPLICAS"), "2", "`{name}`");
+        assert_eq!(var("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"), "3", "`{name}`");
+        assert_eq!(var("KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"), "false", "`{name}`");
+        let healthcheck = get(kafka, &["healthcheck", "test"]).map(string_list).unwrap_or_default();
+        assert!(healthcheck.iter().any(|part| part.contains("kafka-topics.sh")), "`{name}`: {healthcheck:?}");
+        ids.push(id);
+        clusters.insert(var("CLUSTER_ID"));
     }
-    assert!(
-        env["KAFKA_ADVERTISED_LISTENERS"].contains("PLAINTEXT://kafka:9092"),
-        "containers reach the broker as kafka:9092, so it must advertise that: {}",
-        env["KAFKA_ADVERTISED_LISTENERS"]
-    );
-    assert!(env["KAFKA_LISTENERS"].contains("CONTROLLER://:9093"));
-    let node_id = &env["KAFKA_NODE_ID"];
-    assert!(
-        env["KAFKA_CONTROLLER_QUORUM_VOTERS"].starts_with(&format!("{node_id}@")),
-        "the single node must be the quorum voter"
-    );
-    // A single broker cannot host replicated internal topics.
-    assert_eq!(env.get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR").map(String::as_str), Some("1"));
-    let healthcheck = get(kafka, &["healthcheck", "test"]).map(string_list).unwrap_or_default();
-    assert!(
-        healthcheck.iter().any(|part| part.contains("kafka-topics.sh")),
-        "kafka healthcheck should list topics: {healthcheck:?}"
-    );
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), KAFKA_NODES.len(), "node ids are distinct");
+    assert_eq!(clusters.len(), 1, "one cluster id for all nodes: {clusters:?}");
 }
 
 #[test]
@@ -203,13 +207,20 @@ fn redis_persists_dedup_state() {
 #[test]
 fn ingress_and_worker_use_kafka_redis_and_the_collector() {
     let compose = compose();
-    for (name, subcommand) in [("ingress", "ingress"), ("worker", "worker")] {
+    let mut instance_ids = Vec::new();
+    for (name, subcommand) in [("ingress", "ingress"), ("worker", "worker"), ("worker-2", "worker")] {
         let service = service(&compose, name);
         assert!(service.get("build").is_some(), "`{name}` is built from this repository");
         let env = environment(service);
         let var = |key: &str| env.get(key).map(String::as_str).unwrap_or_else(|| panic!("`{name}`: {key} is not set"));
         assert_eq!(var("HOOKBUS_BROKER__BACKEND"), "kafka", "`{name}`");
-        assert_eq!(var("HOOKBUS_BROKER__KAFKA__BROKERS"), "kafka:9092", "`{name}`");
+        let brokers: Vec<&str> = var("HOOKBUS_BROKER__KAFKA__BROKERS").split(',').collect();
+        assert_eq!(brokers, KAFKA_NODES.map(|n| format!("{n}:9092")), "`{name}` bootstraps from every node");
+        assert_eq!(var("HOOKBUS_BROKER__KAFKA__REPLICATION_FACTOR"), "3", "`{name}`");
+        if subcommand == "worker" {
+            // Static membership: each worker has its own stable identity in the consumer groups.
+            instance_ids.push(var("HOOKBUS_BROKER__KAFKA__GROUP_INSTANCE_ID").to_owned());
+        }
         assert_eq!(var("HOOKBUS_DEDUP__BACKEND"), "redis", "`{name}`");
         assert_eq!(var("HOOKBUS_DEDUP__REDIS_URL"), "redis://redis:6379", "`{name}`");
         assert_eq!(var("HOOKBUS_SERVER__LISTEN"), "0.0.0.0:8080", "`{name}`");
@@ -220,7 +231,7 @@ fn ingress_and_worker_use_kafka_redis_and_the_collector() {
         );
 
         let deps: BTreeMap<String, String> = depends_on(service).into_iter().collect();
-        for backend in ["kafka", "redis"] {
+        for backend in ["kafka", "kafka-2", "kafka-3", "redis"] {
             assert_eq!(
                 deps.get(backend).map(String::as_str),
                 Some("service_healthy"),
@@ -235,6 +246,9 @@ fn ingress_and_worker_use_kafka_redis_and_the_collector() {
             "`{name}` runs with --config {CONFIG_IN_CONTAINER}, which must be mounted"
         );
     }
+    instance_ids.sort();
+    instance_ids.dedup();
+    assert_eq!(instance_ids.len(), 2, "workers need distinct group_instance_id values: {instance_ids:?}");
     let ports = get(service(&compose, "ingress"), &["ports"]).map(string_list).unwrap_or_default();
     assert!(ports.iter().any(|p| p == "8080:8080"), "ingress publishes 8080:8080: {ports:?}");
 }

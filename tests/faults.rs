@@ -112,13 +112,13 @@ async fn ten_thousand_events_survive_failures_and_two_sigkills(backend: Backend)
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     let attempts = rx.requests().len();
-    println!(
+    support::summary(format!(
         "fault suite [{name}]: events={} accepted={} delivered={delivered} dead_lettered={dead} lost=0 \
          duplicates={duplicates} attempts={attempts} time={:.1}s",
         events(),
         accepted.len(),
         started.elapsed().as_secs_f64()
-    );
+    ));
     // Duplicates come only from the two crashes: deliveries in flight or not yet committed when the
     // process died (commits run every 200 ms) and webhooks re-posted after a lost 202.
     assert!(duplicates <= 2 * 1500, "{duplicates} duplicates exceed the bound for two crashes");
@@ -195,11 +195,11 @@ async fn broker_outage_gives_503_then_recovers_without_restart() {
         assert!(tokio::time::Instant::now() < deadline, "the worker did not deliver after the broker came back");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    println!(
+    support::summary(format!(
         "broker outage: 503 while down; ingress accepting again {:.1}s after the kill, delivered {:.1}s after it",
         ingress_back.as_secs_f64(),
         down.elapsed().as_secs_f64()
-    );
+    ));
     app.stop().await;
 }
 

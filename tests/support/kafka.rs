@@ -86,6 +86,12 @@ impl Kafka {
             .collect()
     }
 
+    /// The node coordinating consumer group `group` (it leads the group's `__consumer_offsets`
+    /// partition).
+    pub fn coordinator(&self, group: &str) -> i32 {
+        run(&["coordinator", &self.bootstrap, group]).parse().expect("a node id")
+    }
+
     /// The last lines of every node's log, for failure messages.
     pub fn logs(&self) -> String {
         (1..=self.nodes)

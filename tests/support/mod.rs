@@ -25,3 +25,14 @@ macro_rules! on_every_backend {
         }
     };
 }
+
+/// Prints a fault run's summary line and appends it to `target/tmp/run-summaries.txt`, which
+/// `scripts/test` shows after `cargo test` (whose output hides what passing tests print).
+pub fn summary(line: String) {
+    use std::io::Write as _;
+    println!("{line}");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("run-summaries.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "{line}");
+    }
+}

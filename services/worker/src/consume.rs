@@ -17,7 +17,10 @@ use crate::metrics::SubLabel;
 use crate::ordering::KeyGate;
 use crate::process::{Ctx, Outcome, Work, process};
 
-const COMMIT_EVERY: Duration = Duration::from_millis(200);
+/// Commit after this long, or after `COMMIT_AFTER` finished records, whichever comes first: what a
+/// crash redelivers is what finished since the last commit, so the count bounds it at any rate.
+const COMMIT_EVERY: Duration = Duration::from_millis(50);
+const COMMIT_AFTER: usize = 32;
 /// How often the consumer lag is measured and reported.
 const HEALTH_EVERY: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(100);
@@ -52,6 +55,8 @@ pub(crate) struct Pipeline {
     overflow: Vec<(Received, Work)>,
     gate: KeyGate<(Received, Work)>,
     outstanding: usize,
+    /// Records finished since the last commit.
+    uncommitted: usize,
     gauge: Gauge,
 }
 
@@ -71,6 +76,7 @@ impl Pipeline {
             overflow: Vec::new(),
             gate: KeyGate::new(sub.config.ordered),
             outstanding: 0,
+            uncommitted: 0,
             gauge,
             ctx,
         }
@@ -88,7 +94,7 @@ impl Pipeline {
             while let Ok(done) = self.done_rx.try_recv() {
                 self.finish(done).await;
             }
-            if last_commit.elapsed() >= COMMIT_EVERY {
+            if last_commit.elapsed() >= COMMIT_EVERY || self.uncommitted >= COMMIT_AFTER {
                 self.commit(false).await;
                 last_commit = Instant::now();
             }
@@ -282,7 +288,10 @@ impl Pipeline {
         let r = &done.record;
         match done.outcome {
             // An unfinished record keeps the watermark below it: it is consumed again after a restart.
-            Outcome::Finished => self.tracker.finished(&r.topic, r.partition, r.offset),
+            Outcome::Finished => {
+                self.tracker.finished(&r.topic, r.partition, r.offset);
+                self.uncommitted += 1;
+            }
             Outcome::Unfinished => {}
             Outcome::RetryInPlace(_) => return None,
         }
@@ -306,6 +315,7 @@ impl Pipeline {
 
     /// Commits finished positions: fire-and-forget while running, all of them and waiting at the end.
     async fn commit(&mut self, wait: bool) {
+        self.uncommitted = 0;
         let positions = if wait { self.tracker.positions() } else { self.tracker.take_commits() };
         if !positions.is_empty()
             && let Err(e) = self.consumer.commit(&positions, wait).await

@@ -22,6 +22,8 @@ pub struct KafkaConsumer {
     inner: Arc<StreamConsumer>,
     /// Offset after the last record handed out, per partition: where a resumed partition continues.
     next: HashMap<(String, i32), i64>,
+    /// How to build and subscribe a replacement after a fatal error (group members only).
+    rebuild: Option<(ClientConfig, Vec<String>)>,
 }
 
 impl KafkaConsumer {
@@ -34,20 +36,45 @@ impl KafkaConsumer {
         if let Some(id) = &config.group_instance_id {
             base.set("group.instance.id", id);
         }
-        let inner: StreamConsumer = base
-            .set("group.id", group)
+        base.set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", config.session_timeout_ms.to_string())
             // The worker polls at least once per delivery timeout (validated below this), so a
             // consumer silent for longer is stuck and should hand its partitions to another.
             .set("max.poll.interval.ms", config.max_poll_interval_ms.to_string())
-            .set("enable.partition.eof", "false")
-            .create()
-            .map_err(kafka_err)?;
+            .set("enable.partition.eof", "false");
+        let inner = Self::subscribed(&base, topics)?;
+        Ok(Self { inner: Arc::new(inner), next: HashMap::new(), rebuild: Some((base, topics.to_vec())) })
+    }
+
+    fn subscribed(config: &ClientConfig, topics: &[String]) -> Result<StreamConsumer, BrokerError> {
+        let inner: StreamConsumer = config.create().map_err(kafka_err)?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         inner.subscribe(&names).map_err(kafka_err)?;
-        Ok(Self { inner: Arc::new(inner), next: HashMap::new() })
+        Ok(inner)
+    }
+
+    /// librdkafka gives up on a consumer after a fatal error, e.g. a static member fenced by its own
+    /// earlier join after the group coordinator moved (`FencedInstanceId`): every later poll fails.
+    /// Only a new consumer recovers. It resumes from the committed offsets, so records the old one
+    /// handed out and nobody committed are read again (duplicates, never a gap).
+    fn replace_if_fatal(&mut self) -> bool {
+        let Some((config, topics)) = &self.rebuild else { return false };
+        let Some((code, reason)) = self.inner.client().fatal_error() else { return false };
+        match Self::subscribed(config, topics) {
+            Ok(fresh) => {
+                tracing::error!(%code, %reason, "Kafka consumer failed fatally; replaced it with a new one");
+                let old = std::mem::replace(&mut self.inner, Arc::new(fresh));
+                self.next.clear();
+                // Closing a consumer waits on the broker: not on an async worker.
+                tokio::task::spawn_blocking(move || drop(old));
+            }
+            Err(e) => {
+                tracing::error!(%code, %reason, error = %e, "Kafka consumer failed fatally; cannot replace it yet")
+            }
+        }
+        true
     }
 
     /// Assigned (not subscribed) to every partition of `topics` from the beginning.
@@ -70,7 +97,7 @@ impl KafkaConsumer {
             }
         }
         inner.assign(&tpl).map_err(kafka_err)?;
-        Ok(Self { inner: Arc::new(inner), next: HashMap::new() })
+        Ok(Self { inner: Arc::new(inner), next: HashMap::new(), rebuild: None })
     }
 
     fn one(topic: &str, partition: i32) -> TopicPartitionList {
@@ -84,14 +111,18 @@ impl KafkaConsumer {
 impl Consumer for KafkaConsumer {
     async fn poll(&mut self, timeout: Duration) -> Result<Option<Received>, BrokerError> {
         let deadline = tokio::time::Instant::now() + timeout;
+        let inner = self.inner.clone();
         let msg = loop {
-            match tokio::time::timeout_at(deadline, self.inner.recv()).await {
+            match tokio::time::timeout_at(deadline, inner.recv()).await {
                 Err(_) => return Ok(None),
                 // A subscribed topic that does not exist yet (or whose creation has not reached
                 // this broker): librdkafka reports it once per metadata refresh and keeps the
                 // subscription, so it is a reason to wait, not a failed poll.
                 Ok(Err(e)) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::UnknownTopicOrPartition) => {
                     tracing::debug!(error = %e, "subscribed topic not available yet");
+                }
+                Ok(Err(e)) if self.replace_if_fatal() => {
+                    return Err(BrokerError::Unavailable(format!("Kafka consumer replaced after: {e}")));
                 }
                 Ok(r) => break r.map_err(kafka_err)?,
             }
