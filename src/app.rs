@@ -107,20 +107,27 @@ pub async fn run_with(
         // ── Worker <-> control plane ──────────────────────────────────────────────────────────
         // With [admin], the worker's subscriptions come from the control plane: `live` holds the
         // watch of the live set (config-file and API subscriptions) and the sink for delivery
-        // observations. Today's worker takes a fixed list, so it gets the set as of start-up
-        // (see live_worker.rs); the worker's new run() takes `live` itself.
+        // observations. Today's worker takes a fixed list, so live_worker::supervise restarts it
+        // on each change; the worker's new run() takes `live` itself.
         let live = control.as_ref().map(|(plane, _)| crate::live_worker::Live {
             subscriptions: plane.subscriptions(),
             observer: plane.observer(),
         });
-        let subs = match &live {
-            Some(l) => crate::live_worker::snapshot(l, &config.broker.topic_prefix)?,
-            None => Subscription::all(&config)?,
-        };
         let metrics = WorkerMetrics::register(&mut registry);
         let (b, s) = (broker.clone(), shutdown.clone());
         let guard = Arc::new(hookbus_worker::ssrf::Guard::new(&config.worker.allow_targets));
-        Some(tokio::spawn(async move { hookbus_worker::run(subs, b, metrics, s, grace, guard).await }))
+        Some(match live {
+            Some(live) => {
+                let prefix = config.broker.topic_prefix.clone();
+                tokio::spawn(
+                    async move { crate::live_worker::supervise(live, prefix, b, metrics, s, grace, guard).await },
+                )
+            }
+            None => {
+                let subs = Subscription::all(&config)?;
+                tokio::spawn(async move { hookbus_worker::run(subs, b, metrics, s, grace, guard).await })
+            }
+        })
     } else {
         None
     };

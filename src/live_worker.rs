@@ -33,3 +33,47 @@ pub fn snapshot(live: &Live, prefix: &str) -> Result<Vec<Arc<Subscription>>, Wor
         })
         .collect()
 }
+
+/// Runs the worker on the live set until `shutdown`: whenever the set changes, the running worker
+/// is stopped (in-flight deliveries drain within `grace`, positions are committed) and started again
+/// on the new set, so API changes apply without restarting the process. Each restart re-joins the
+/// consumer groups; the worker that reacts per subscription replaces this.
+pub async fn supervise(
+    mut live: Live,
+    prefix: String,
+    broker: Arc<dyn hookbus_broker::Broker>,
+    metrics: hookbus_worker::WorkerMetrics,
+    shutdown: tokio_util::sync::CancellationToken,
+    grace: std::time::Duration,
+    guard: Arc<hookbus_worker::ssrf::Guard>,
+) -> Result<(), WorkerError> {
+    loop {
+        live.subscriptions.borrow_and_update();
+        let subs = snapshot(&live, &prefix)?;
+        let names: Vec<String> = subs.iter().map(|s| s.name.clone()).collect();
+        tracing::info!(subscriptions = ?names, "worker running the live subscription set");
+        let child = shutdown.child_token();
+        let run = hookbus_worker::run(subs, broker.clone(), metrics.clone(), child.clone(), grace, guard.clone());
+        tokio::pin!(run);
+        let changed = tokio::select! {
+            r = &mut run => {
+                // Finished on its own: shutdown, an error, or nothing to run. Wait for a change then.
+                if shutdown.is_cancelled() || r.is_err() {
+                    return r;
+                }
+                tokio::select! {
+                    c = live.subscriptions.changed() => c,
+                    _ = shutdown.cancelled() => return Ok(()),
+                }
+            }
+            c = live.subscriptions.changed() => {
+                child.cancel();
+                run.await?;
+                c
+            }
+        };
+        if changed.is_err() || shutdown.is_cancelled() {
+            return Ok(());
+        }
+    }
+}

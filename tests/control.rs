@@ -164,3 +164,61 @@ async fn dlq_and_replay_commands_work_through_the_api() {
     assert!(replayed.contains("replayed 1 event(s) to crm"), "{replayed}");
     node.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_changes_apply_without_a_restart() {
+    let rx = Receiver::start().await;
+    let bus = admin_bus(&rx.url);
+    let node = start(&bus).await;
+    let sub = serde_json::json!({
+        "name": "live", "topic": format!("{}-github", bus.prefix), "target": format!("{}/live", rx.url),
+        "transform": "{v: 1, id}", "timeout_ms": 5000, "retry": {"schedule": ["0s", "100ms"]},
+    });
+    let created = node.api(reqwest::Method::POST, "/subscriptions").json(&sub).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let push = bus::github_push("acme/api", "a@example.com");
+    let first = uuid::Uuid::new_v4().to_string();
+    bus::post_github(&node.url, &push, &first).await;
+    let got = rx
+        .wait_until("delivery to the new subscription", Duration::from_secs(30), |r| {
+            r.iter().any(|q| q.path == "/live" && q.header("webhook-id") == first)
+        })
+        .await;
+    let req = got.iter().find(|q| q.path == "/live" && q.header("webhook-id") == first).unwrap();
+    assert_eq!(req.json(), serde_json::json!({"v": 1, "id": first}));
+
+    let patched = node
+        .api(reqwest::Method::PATCH, "/subscriptions/live")
+        .json(&serde_json::json!({"transform": "{v: 2, id}"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    // Events accepted from now on are mapped by version 2 once the worker has switched; post until
+    // one arrives mapped so (bounded), then every later event must be too.
+    let mut switched = None;
+    for _ in 0..20 {
+        let id = uuid::Uuid::new_v4().to_string();
+        bus::post_github(&node.url, &push, &id).await;
+        let got = rx
+            .wait_until("delivery after the patch", Duration::from_secs(30), |r| {
+                r.iter().any(|q| q.path == "/live" && q.header("webhook-id") == id)
+            })
+            .await;
+        let body = got.iter().find(|q| q.path == "/live" && q.header("webhook-id") == id).unwrap().json();
+        if body["v"] == 2 {
+            switched = Some(id);
+            break;
+        }
+    }
+    assert!(switched.is_some(), "the patched transform never applied");
+    let last = uuid::Uuid::new_v4().to_string();
+    bus::post_github(&node.url, &push, &last).await;
+    let got = rx
+        .wait_until("a later delivery", Duration::from_secs(30), |r| {
+            r.iter().any(|q| q.path == "/live" && q.header("webhook-id") == last)
+        })
+        .await;
+    assert_eq!(got.iter().find(|q| q.header("webhook-id") == last && q.path == "/live").unwrap().json()["v"], 2);
+    node.stop().await;
+}
