@@ -220,5 +220,24 @@ async fn api_changes_apply_without_a_restart() {
         })
         .await;
     assert_eq!(got.iter().find(|q| q.header("webhook-id") == last && q.path == "/live").unwrap().json()["v"], 2);
+
+    // Pause, accept events, resume: each is delivered once.
+    let paused = node.api(reqwest::Method::POST, "/subscriptions/live/pause").send().await.unwrap();
+    assert_eq!(paused.status(), 200);
+    let held: Vec<String> = (0..3).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    for id in &held {
+        bus::post_github(&node.url, &push, id).await;
+    }
+    let resumed = node.api(reqwest::Method::POST, "/subscriptions/live/resume").send().await.unwrap();
+    assert_eq!(resumed.status(), 200);
+    let got = rx
+        .wait_until("held events after resume", Duration::from_secs(30), |r| {
+            held.iter().all(|id| r.iter().any(|q| q.path == "/live" && q.header("webhook-id") == id))
+        })
+        .await;
+    for id in &held {
+        let n = got.iter().filter(|q| q.path == "/live" && q.header("webhook-id") == id && q.status == 200).count();
+        assert_eq!(n, 1, "event {id} delivered {n} times");
+    }
     node.stop().await;
 }
