@@ -110,7 +110,7 @@ pub async fn run_with(
         let (set, observer): (_, Arc<dyn ObservationSink>) = match &control {
             Some((plane, _)) => (plane.subscriptions(), plane.observer()),
             None => {
-                let specs = hookbus_control::config_specs(&config)?;
+                let specs = hookbus_control::config_specs(&config);
                 (watch::channel(Arc::new(SubscriptionSet { specs, revision: 0 })).1, Arc::new(Discard))
             }
         };

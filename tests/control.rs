@@ -1,20 +1,44 @@
 //! The control plane inside a running hookbus: the admin listener serves the API and the ops routes,
 //! the event index follows the broker, ingress reports rejections, and API subscriptions reach the
-//! worker, also after a restart.
+//! worker, also after a restart; `hookbus dlq` and `hookbus replay` work through the API. Changes
+//! applied while the worker runs are tested in tests/live_subscriptions.rs.
 #[macro_use]
 mod support;
 
 use std::time::Duration;
 
-use support::admin::{start, with_admin};
+use support::admin::{TOKEN, start, with_admin};
 use support::bus::{self, Backend, Bus, Options};
 use support::receiver::Receiver;
+
+/// A test bus on the embedded log with an `[admin]` section.
+fn admin_bus(receiver_url: &str) -> Bus {
+    let bus = Bus::new(Backend::Embedded, receiver_url, Options::default());
+    with_admin(&bus);
+    bus
+}
+
+/// Runs the hookbus binary with `args` and HOOKBUS_TOKEN; asserts success, returns stdout.
+async fn cli(args: &[&str]) -> String {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hookbus"))
+            .args(&args)
+            .env("HOOKBUS_TOKEN", TOKEN)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "hookbus failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_api_runs_beside_ingress_and_worker() {
     let rx = Receiver::start().await;
-    let bus = Bus::new(Backend::Embedded, &rx.url, Options::default());
-    with_admin(&bus);
+    let bus = admin_bus(&rx.url);
     let node = start(&bus).await;
 
     let client = reqwest::Client::new();
@@ -58,5 +82,34 @@ async fn admin_api_runs_beside_ingress_and_worker() {
     let req = got.iter().find(|q| q.path == "/api" && q.header("webhook-id") == second).unwrap();
     assert_eq!(req.json(), serde_json::json!({"id": second, "kind": "github.push"}));
     assert!(!req.header("webhook-signature").is_empty());
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dlq_and_replay_commands_work_through_the_api() {
+    let rx = Receiver::start().await;
+    rx.fail_path("/crm", 400);
+    let bus = admin_bus(&rx.url);
+    let node = start(&bus).await;
+    let id = uuid::Uuid::new_v4().to_string();
+    bus::post_github(&node.url, &bus::github_push("acme/api", "a@example.com"), &id).await;
+    let dl = node.get_until("/subscriptions/crm/dead-letters", |b| b["total"] == 1).await;
+    assert_eq!(dl["dead_letters"][0]["event_id"], id.as_str(), "{dl}");
+
+    let listed = cli(&["dlq", "list", "--api", &node.admin, "--subscription", "crm"]).await;
+    assert!(listed.contains(&id) && listed.contains("1 pending dead letter(s) for crm"), "{listed}");
+    rx.fail_path("/crm", 200);
+    let redriven =
+        cli(&["dlq", "redrive", "--api", &node.admin, "--subscription", "crm", "--reason", "permanent_failure"]).await;
+    assert!(redriven.contains("redrove 1 dead letter(s) of crm"), "{redriven}");
+    rx.wait_until("redriven delivery", Duration::from_secs(30), |r| {
+        r.iter().any(|q| q.path == "/crm" && q.status == 200 && q.header("webhook-id") == id)
+    })
+    .await;
+    let listed = cli(&["dlq", "list", "--api", &node.admin, "--subscription", "crm"]).await;
+    assert!(listed.contains("0 pending dead letter(s)"), "{listed}");
+
+    let replayed = cli(&["replay", "--api", &node.admin, "--subscription", "crm", "--from", "1h"]).await;
+    assert!(replayed.contains("replayed 1 event(s) to crm"), "{replayed}");
     node.stop().await;
 }

@@ -35,6 +35,17 @@ pub fn run(cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
             problems.push(e.to_string());
         }
     }
+    if let Some(admin) = &config.admin {
+        let tokens = admin.tokens.iter().enumerate().map(|(i, t)| (format!("admin.tokens[{i}].token"), &t.token));
+        let keys = admin.encryption_key.iter().map(|k| ("admin.encryption_key".to_owned(), k));
+        let old = admin.previous_encryption_keys.iter().enumerate();
+        let old = old.map(|(i, k)| (format!("admin.previous_encryption_keys[{i}]"), k));
+        for (what, r) in tokens.chain(keys).chain(old) {
+            if let Err(e) = r.resolve(&what) {
+                problems.push(e.to_string());
+            }
+        }
+    }
     if !problems.is_empty() {
         eprintln!("{}: {} problem(s)", file.display(), problems.len());
         for p in problems {
@@ -42,8 +53,12 @@ pub fn run(cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::FAILURE);
     }
+    let admin = match &config.admin {
+        Some(a) => format!(", admin API: {} on {}", a.listen, if a.is_postgres() { "postgres" } else { "sqlite" }),
+        None => String::new(),
+    };
     println!(
-        "{}: ok ({} sources, {} subscriptions, broker: {:?})",
+        "{}: ok ({} sources, {} subscriptions, broker: {:?}{admin})",
         file.display(),
         config.sources.len(),
         config.subscriptions.len(),

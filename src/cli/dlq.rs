@@ -18,6 +18,10 @@ pub struct Target {
     /// Subscription whose dead letters to use.
     #[arg(long, short)]
     subscription: String,
+    /// Work through this node's admin API (e.g. http://127.0.0.1:8081) instead of the broker;
+    /// the token comes from HOOKBUS_TOKEN. Then the config file is not read.
+    #[arg(long)]
+    api: Option<String>,
 }
 
 #[derive(Args, Default)]
@@ -120,6 +124,27 @@ impl FilterArgs {
         })
     }
 
+    /// The filter as API query parameters (ages turned into times); the id is filtered locally.
+    fn query(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        let rfc = |s: &str| -> anyhow::Result<String> {
+            Ok(when(s)?.format(&time::format_description::well_known::Rfc3339)?)
+        };
+        let mut q = Vec::new();
+        if let Some(t) = &self.event_type {
+            q.push(("type", t.clone()));
+        }
+        if let Some(r) = &self.reason {
+            q.push(("reason", r.clone()));
+        }
+        if let Some(s) = &self.since {
+            q.push(("since", rfc(s)?));
+        }
+        if let Some(u) = &self.until {
+            q.push(("until", rfc(u)?));
+        }
+        Ok(q)
+    }
+
     fn is_empty(&self) -> bool {
         self.event_type.is_none()
             && self.reason.is_none()
@@ -166,7 +191,68 @@ fn table(out: &mut impl std::io::Write, entries: &[dlq::DlqEntry]) -> std::io::R
     Ok(())
 }
 
+/// `list` and `redrive` through the admin API.
+async fn over_api(cmd: DlqCmd) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        DlqCmd::List { target, filter, json } => {
+            let api = super::api::Api::new(target.api.as_deref().unwrap_or_default())?;
+            let list = api.dead_letters(&target.subscription, &filter.query()?).await?;
+            let rows: Vec<&serde_json::Value> = list["dead_letters"]
+                .as_array()
+                .map(|a| a.iter().filter(|d| filter.id.as_deref().is_none_or(|id| d["event_id"] == id)).collect())
+                .unwrap_or_default();
+            if json {
+                for d in &rows {
+                    writeln!(out, "{d}")?;
+                }
+            } else {
+                writeln!(out, "{:<8} {:<38} {:<24} {:<18} {:>8}", "OFFSET", "EVENT ID", "TYPE", "REASON", "ATTEMPTS")?;
+                for d in &rows {
+                    let s = |k: &str| d[k].as_str().unwrap_or("").to_owned();
+                    writeln!(
+                        out,
+                        "{:<8} {:<38} {:<24} {:<18} {:>8}",
+                        d["offset"],
+                        s("event_id"),
+                        s("event_type"),
+                        s("reason"),
+                        d["attempts"]
+                    )?;
+                }
+                writeln!(out, "{} pending dead letter(s) for {}", rows.len(), target.subscription)?;
+            }
+        }
+        DlqCmd::Redrive { target, filter } => {
+            if filter.id.is_some() {
+                bail!("--id is not available with --api; filter by --type, --reason, --since or --until");
+            }
+            let api = super::api::Api::new(target.api.as_deref().unwrap_or_default())?;
+            let body = super::api::redrive_body(&filter.query()?);
+            let job = api.job(&format!("/subscriptions/{}/redrive", target.subscription), body).await?;
+            writeln!(
+                out,
+                "redrove {} dead letter(s) of {}; a running worker delivers them now",
+                job["processed"], target.subscription
+            )?;
+        }
+        DlqCmd::Show { .. } | DlqCmd::Purge { .. } => {
+            bail!("`show` and `purge` work on the broker directly; run them without --api on a node that reaches it")
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn run(cmd: DlqCmd) -> anyhow::Result<ExitCode> {
+    let target = match &cmd {
+        DlqCmd::List { target, .. }
+        | DlqCmd::Show { target, .. }
+        | DlqCmd::Redrive { target, .. }
+        | DlqCmd::Purge { target, .. } => target,
+    };
+    if target.api.is_some() {
+        return over_api(cmd).await;
+    }
     match cmd {
         DlqCmd::List { target, filter, json } => {
             let (config, broker) = open(&target)?;
@@ -217,11 +303,22 @@ pub async fn run(cmd: DlqCmd) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let (config, broker) = open(&a.target)?;
     let (from, to) = (when(&a.from)?, a.to.as_deref().map(when).transpose()?.unwrap_or_else(OffsetDateTime::now_utc));
     if from >= to {
         bail!("--from must be before --to");
     }
+    if let Some(url) = &a.target.api {
+        let api = super::api::Api::new(url)?;
+        let rfc = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339);
+        let body = serde_json::json!({"since": rfc(from)?, "until": rfc(to)?});
+        let job = api.job(&format!("/subscriptions/{}/replay", a.target.subscription), body).await?;
+        println!(
+            "replayed {} event(s) to {}; a running worker delivers them now",
+            job["processed"], a.target.subscription
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (config, broker) = open(&a.target)?;
     let sub = &config.subscriptions[&a.target.subscription];
     eprintln!("scanning {} for events received in [{from}, {to})...", sub.topic);
     let summary =

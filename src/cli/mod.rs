@@ -1,4 +1,5 @@
 //! Subcommand implementations. Each returns an exit code or an error whose message says what to do.
+pub mod api;
 pub mod config;
 pub mod dlq;
 pub mod mapping;

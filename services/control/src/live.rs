@@ -22,20 +22,24 @@ pub fn aad(name: &str, generation: &str, field: &str) -> String {
 
 /// Config-file subscriptions with their secrets resolved. Their generation is empty: the worker
 /// keeps the consumer group it always used (`<prefix>.<name>`), so upgrading loses no position.
-pub fn config_specs(config: &Config) -> Result<Vec<SubscriptionSpec>, ControlError> {
+/// A secret this node cannot read (an ingress node need not hold the workers' signing secrets) is
+/// left out with a warning; `config.signing_secret` still holds its reference, which a worker
+/// resolves itself and fails on.
+pub fn config_specs(config: &Config) -> Vec<SubscriptionSpec> {
     config
         .subscriptions
         .iter()
         .map(|(name, sub)| {
-            let signing_secret = match &sub.signing_secret {
-                Some(r) => Some(
-                    r.resolve(&format!("subscriptions.{name}.signing_secret"))
-                        .map_err(|e| ControlError::Internal(e.to_string()))?
-                        .value,
-                ),
-                None => None,
-            };
-            Ok(SubscriptionSpec {
+            let signing_secret = sub.signing_secret.as_ref().and_then(|r| {
+                match r.resolve(&format!("subscriptions.{name}.signing_secret")) {
+                    Ok(s) => Some(s.value),
+                    Err(e) => {
+                        tracing::warn!(subscription = %name, error = %e, "signing secret not readable on this node");
+                        None
+                    }
+                }
+            });
+            SubscriptionSpec {
                 name: name.clone(),
                 version: 1,
                 generation: String::new(),
@@ -46,7 +50,7 @@ pub fn config_specs(config: &Config) -> Result<Vec<SubscriptionSpec>, ControlErr
                 config: sub.clone(),
                 signing_secret,
                 secret_headers: Default::default(),
-            })
+            }
         })
         .collect()
 }

@@ -101,7 +101,7 @@ pub(crate) async fn open(
             })
             .collect::<Result<Vec<_>, ControlError>>()?,
     );
-    let seeds = Arc::new(live::config_specs(config)?);
+    let seeds = Arc::new(live::config_specs(config));
     let initial = live::build(&store, &sealer, &seeds).await?;
     let (set, _) = watch::channel(Arc::new(initial));
 

@@ -55,6 +55,13 @@ async fn retry_redrive_and_replay(store: Store) {
         };
         h.broker.publish("hookbus.from-config.dlq", record).await.unwrap();
     }
+    let (s, listed) = h.get("/api/v1/subscriptions/from-config/dead-letters").await;
+    assert_eq!((s.as_u16(), listed["total"].as_u64()), (200, Some(2)), "{listed}");
+    let (_, one) = h.get("/api/v1/subscriptions/from-config/dead-letters?reason=permanent_failure").await;
+    assert_eq!(one["dead_letters"][0]["event_id"], "gh-2");
+    let (s, _) = h.get("/api/v1/subscriptions/from-config/dead-letters?reason=sad").await;
+    assert_eq!(s.as_u16(), 400);
+
     let (s, job) = h.post("/api/v1/subscriptions/from-config/redrive", json!({"reason": "retries_exhausted"})).await;
     assert_eq!(
         (s.as_u16(), job["state"].as_str(), job["kind"].as_str()),
@@ -65,6 +72,9 @@ async fn retry_redrive_and_replay(store: Store) {
     assert_eq!((done["state"].as_str(), done["processed"].as_u64()), (Some("succeeded"), Some(1)), "{done}");
     assert!(done["finished_at"].is_string());
     assert_eq!(tier0(&h).await.len(), 2, "the retried event and the redriven dead letter");
+    let (_, left) = h.get("/api/v1/subscriptions/from-config/dead-letters").await;
+    assert_eq!(left["dead_letters"][0]["event_id"], "gh-2", "only the other reason is still pending: {left}");
+    assert_eq!(left["total"], 1);
 
     let (s, job) = h.post("/api/v1/subscriptions/from-config/replay", json!({"since": "2000-01-01T00:00:00Z"})).await;
     assert_eq!(s.as_u16(), 202, "{job}");

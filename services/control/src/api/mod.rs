@@ -1,5 +1,6 @@
 //! The admin API under `/api/v1`: bearer-token auth, JSON bodies and errors, the OpenAPI document.
 mod auth;
+mod dead_letters;
 mod events;
 mod extract;
 mod jobs;
@@ -36,6 +37,7 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/api/v1/subscriptions/{name}/resume", post(subscriptions::resume))
         .route("/api/v1/subscriptions/{name}/stats", get(stats::stats))
         .route("/api/v1/subscriptions/{name}/events/{id}/retry", post(jobs::retry))
+        .route("/api/v1/subscriptions/{name}/dead-letters", get(dead_letters::list))
         .route("/api/v1/subscriptions/{name}/redrive", post(jobs::redrive))
         .route("/api/v1/subscriptions/{name}/replay", post(jobs::replay))
         .route("/api/v1/jobs/{id}", get(jobs::show))

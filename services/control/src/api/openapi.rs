@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{events, jobs, mapping, model, sources, stats, subscriptions};
+use super::{dead_letters, events, jobs, mapping, model, sources, stats, subscriptions};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{Problem, jobs as job_model};
 
@@ -33,7 +33,7 @@ impl utoipa::Modify for Bearer {
         subscriptions::create, subscriptions::list, subscriptions::show, subscriptions::patch, subscriptions::delete,
         subscriptions::pause, subscriptions::resume, stats::stats,
         events::list, events::show,
-        jobs::retry, jobs::redrive, jobs::replay, jobs::show,
+        jobs::retry, dead_letters::list, jobs::redrive, jobs::replay, jobs::show,
         sources::list, mapping::test,
     ),
     components(schemas(
@@ -44,7 +44,7 @@ impl utoipa::Modify for Bearer {
         events::AttemptView, events::Header, jobs::Queued, jobs::RedriveInput, jobs::ReplayInput,
         job_model::Job, job_model::JobState, sources::SourceList, sources::SourceView, sources::RejectionView,
         mapping::MappingTestInput, mapping::LastEvents, mapping::MappingTestOutput, mapping::MappingResult,
-        mapping::MappingFailure,
+        mapping::MappingFailure, dead_letters::DeadLetterList, dead_letters::DeadLetterView,
     )),
     modifiers(&Bearer),
     tags(

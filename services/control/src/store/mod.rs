@@ -3,6 +3,7 @@
 //! domain logic lives here once, over the small [`Db`] trait that SQLite and PostgreSQL implement.
 mod db;
 mod events;
+mod observations;
 mod postgres;
 mod sqlite;
 
