@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
 use hookbus_broker::{Publisher, Record};
-use hookbus_core::config::{Handshake, Secret};
+use hookbus_core::config::Handshake;
 use time::OffsetDateTime;
 use tracing::Instrument;
 
@@ -109,19 +109,13 @@ async fn accept(
     })?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let url = uri.to_string();
-    let secrets: Vec<_> = source.secrets.iter().filter(|s| s.active_at(now)).cloned().collect();
-    if let Some(answer) = handshake::before_verify(source.scheme.name(), headers, &bytes) {
+    if let Some(answer) = handshake::before_verify(&source.scheme, headers, &bytes) {
         return Ok(answered(st, name, answer));
     }
-    let inbound = Inbound { headers, body: &bytes, url: &url, now };
-    source.scheme.verify(&inbound, &secrets, source.tolerance_secs)?;
+    let inbound = Inbound { method: method.as_str(), headers, body: &bytes, url: &url, now };
+    let matched = source.scheme.verify(&inbound, &source.secrets, source.tolerance_secs)?;
     // Signed handshakes (Slack, Zoom, Twitch, Discord): answered only once the signature verified.
-    let matching_secret = || {
-        let verifies =
-            |s: &&Secret| source.scheme.verify(&inbound, std::slice::from_ref(*s), source.tolerance_secs).is_ok();
-        secrets.iter().find(verifies).map(|s| s.value.clone())
-    };
-    if let Some(answer) = handshake::after_verify(source.scheme.name(), headers, &bytes, matching_secret)? {
+    if let Some(answer) = handshake::after_verify(&source.scheme, headers, &bytes, &matched.value)? {
         return Ok(answered(st, name, answer));
     }
 

@@ -271,7 +271,7 @@ async fn zoom_url_validation_is_answered_with_the_hmac_under_the_secret_that_ver
     let body = br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}"#;
     let reply = h.send(h.signed("zoom", "/webhooks/zoom", body, "unused", &[])).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    let expected = hookbus_ingress::handshake::zoom_encrypted_token(SECRET, "qgg8vlvZRS6UYooatFL8Aw");
+    let expected = hookbus_ingress::verify::zoom::encrypted_token(SECRET, "qgg8vlvZRS6UYooatFL8Aw");
     assert_eq!(reply.json(), json!({ "plainToken": "qgg8vlvZRS6UYooatFL8Aw", "encryptedToken": expected }));
     assert_eq!(h.publisher.count(), 0);
     let text = h.metrics().await;

@@ -65,18 +65,27 @@ pub(super) fn decode(header: &str, text: &str, enc: SigEncoding, alg: HmacAlgori
     Ok(bytes)
 }
 
-/// True when any presented signature equals the MAC under any secret. Every comparison runs (no
-/// early exit), so timing reveals neither which secret nor which candidate matched.
-pub(super) fn any_matches(secrets: &[&str], given: &[Vec<u8>], mac: impl Fn(&[u8]) -> Vec<u8>) -> bool {
-    secrets.iter().fold(false, |found, secret| {
+/// The index of the first secret under which any presented signature equals the MAC. Every
+/// comparison runs (no early exit), so timing reveals neither which candidate matched nor how
+/// close a forgery came.
+pub(super) fn any_matches(secrets: &[&str], given: &[Vec<u8>], mac: impl Fn(&[u8]) -> Vec<u8>) -> Option<usize> {
+    first_match(secrets, |secret| {
         let expected = mac(secret.as_bytes());
-        found | given.iter().fold(false, |f, g| f | constant_time_eq(g, &expected))
+        given.iter().fold(false, |f, g| f | constant_time_eq(g, &expected))
     })
 }
 
-/// `Ok` when `matched`, else the mismatch error; keeps the schemes' last line uniform.
-pub(super) fn outcome(matched: bool) -> Result<(), VerifyError> {
-    if matched { Ok(()) } else { Err(VerifyError::SignatureMismatch) }
+/// The index of the first secret for which `hit` holds, with `hit` evaluated for every secret.
+pub(super) fn first_match(secrets: &[&str], hit: impl Fn(&str) -> bool) -> Option<usize> {
+    secrets.iter().enumerate().fold(None, |found, (i, secret)| {
+        let h = hit(secret);
+        found.or(h.then_some(i))
+    })
+}
+
+/// The matching secret's index, else the mismatch error; keeps the schemes' last line uniform.
+pub(super) fn outcome(matched: Option<usize>) -> Result<usize, VerifyError> {
+    matched.ok_or(VerifyError::SignatureMismatch)
 }
 
 /// Asymmetric schemes: the "secrets" are public keys and any one verifying accepts. When none
@@ -87,15 +96,16 @@ pub(super) fn any_public_key<K>(
     parse: impl Fn(&str) -> Option<K>,
     verifies: impl Fn(&K) -> bool,
     bad_key: &str,
-) -> Result<(), VerifyError> {
-    let (mut matched, mut unusable) = (false, false);
-    for secret in secrets {
+) -> Result<usize, VerifyError> {
+    let (mut matched, mut unusable) = (None, false);
+    for (i, secret) in secrets.iter().enumerate() {
         match parse(secret) {
-            Some(key) => matched |= verifies(&key),
+            Some(key) if verifies(&key) => matched = matched.or(Some(i)),
+            Some(_) => {}
             None => unusable = true,
         }
     }
-    if !matched && unusable {
+    if matched.is_none() && unusable {
         return Err(VerifyError::Misconfigured(bad_key.into()));
     }
     outcome(matched)
@@ -110,7 +120,7 @@ pub(super) struct BodyMac {
 }
 
 impl BodyMac {
-    pub(super) fn verify(&self, req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
+    pub(super) fn verify(&self, req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
         let value = required_header(req.headers, self.header)?;
         let given = self.parse(value)?;
         outcome(any_matches(secrets, &[given], |key| compute(self.alg, key, &[req.body])))

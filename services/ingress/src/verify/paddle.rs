@@ -8,14 +8,17 @@ use hookbus_core::config::HmacAlgorithm::Sha256;
 
 use super::mac::{any_matches, compute, outcome, pairs, parse_ts_sigs};
 use super::{Inbound, VerifyError, check_tolerance, required_header};
+use super::Provider;
+use super::identify::fields;
 
 const HEADER: &str = "Paddle-Signature";
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
     let (ts_text, ts, given) = parse_ts_sigs(HEADER, required_header(req.headers, HEADER)?, ';', "ts", "h1")?;
     let mac = |key: &[u8]| compute(Sha256, key, &[ts_text.as_bytes(), b":", req.body]);
-    outcome(any_matches(secrets, &given, mac))?;
-    check_tolerance(req.now, ts, tolerance_secs)
+    let i = outcome(any_matches(secrets, &given, mac))?;
+    check_tolerance(req.now, ts, tolerance_secs)?;
+    Ok(i)
 }
 
 pub(super) fn sign(secret: &str, body: &[u8], now: i64) -> Vec<(String, String)> {
@@ -23,6 +26,15 @@ pub(super) fn sign(secret: &str, body: &[u8], now: i64) -> Vec<(String, String)>
     let h1 = hex::encode(compute(Sha256, secret.as_bytes(), &[ts.as_bytes(), b":", body]));
     pairs([(HEADER, format!("ts={ts};h1={h1}")), ("Content-Type", "application/json".into())])
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Paddle Billing: Paddle-Signature ts=<unix>;h1=<hex HMAC-SHA256 of ts:body> (any h1)",
+    headers: &[HEADER],
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.now)),
+    identify: |_, _, body| fields(body, "/event_id", "/event_type"),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {

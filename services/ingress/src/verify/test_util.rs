@@ -22,7 +22,7 @@ pub fn with_header(map: &HeaderMap, name: &str, value: &[u8]) -> HeaderMap {
 
 pub fn inbound<'a>(headers: &'a HeaderMap, body: &'a [u8], now: i64) -> Inbound<'a> {
     let url = "http://localhost/hooks/test";
-    Inbound { headers, body, url, now }
+    Inbound { method: "POST", headers, body, url, now }
 }
 
 /// A secret that expired one second before `now`.
@@ -69,6 +69,7 @@ pub struct Case {
     pub body: Vec<u8>,
     /// As the ingress sees it: a path and query unless a test gives an absolute URL.
     pub url: String,
+    pub method: String,
     pub now: i64,
 }
 
@@ -81,6 +82,7 @@ impl Case {
             headers: headers(&pairs),
             body: body.into(),
             url: "/webhooks/test".into(),
+            method: "POST".into(),
             now,
         }
     }
@@ -91,7 +93,19 @@ impl Case {
     }
 
     pub fn check(&self, headers: &HeaderMap, body: &[u8], now: i64, secrets: &[Secret]) -> Result<(), VerifyError> {
-        self.scheme.verify(&Inbound { headers, body, url: &self.url, now }, secrets, TOL)
+        self.matched(headers, body, now, secrets).map(|_| ())
+    }
+
+    /// The value of the secret that verified.
+    pub fn matched(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: i64,
+        secrets: &[Secret],
+    ) -> Result<String, VerifyError> {
+        let req = Inbound { method: &self.method, headers, body, url: &self.url, now };
+        self.scheme.verify(&req, secrets, TOL).map(|s| s.value.clone())
     }
 
     /// This case as is, under its own secret.
@@ -182,6 +196,11 @@ impl Case {
     pub fn rotates(&self) {
         let both = [Secret::new("some-older-secret"), Secret::new(&self.secret)];
         assert_eq!(self.check(&self.headers, &self.body, self.now, &both), Ok(()));
+        // The secret that verified is reported, whatever its position.
+        let reversed = [Secret::new(&self.secret), Secret::new("some-older-secret")];
+        for secrets in [&both, &reversed] {
+            assert_eq!(self.matched(&self.headers, &self.body, self.now, secrets), Ok(self.secret.clone()));
+        }
         let gone = [expired(&self.secret, self.now)];
         assert_eq!(self.check(&self.headers, &self.body, self.now, &gone), Err(VerifyError::NoActiveSecret));
     }

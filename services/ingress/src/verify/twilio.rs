@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 use super::mac::{any_matches, compute, decode, encode, outcome, pairs};
 use super::signed_url::{self, port_variants};
 use super::{Inbound, VerifyError, required_header};
+use super::Provider;
+use super::identify::header;
 
 const HEADER: &str = "X-Twilio-Signature";
 
@@ -33,7 +35,7 @@ fn sorted_params(body: &[u8]) -> Vec<u8> {
     params.into_iter().flat_map(|(k, v)| [k, v]).collect::<String>().into_bytes()
 }
 
-pub(super) fn verify(public_url: Option<&str>, req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
+pub(super) fn verify(public_url: Option<&str>, req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
     let given = decode(HEADER, required_header(req.headers, HEADER)?, Base64, Sha1)?;
     let url = signed_url::resolve(public_url, req.url, "twilio")?;
     let (params, body_ok) = match body_sha256(&url) {
@@ -43,13 +45,13 @@ pub(super) fn verify(public_url: Option<&str>, req: &Inbound<'_>, secrets: &[&st
         }
         None => (sorted_params(req.body), true),
     };
-    let matched = port_variants(&url).iter().fold(false, |found, candidate| {
-        found
-            | any_matches(secrets, std::slice::from_ref(&given), |key| {
-                compute(Sha1, key, &[candidate.as_bytes(), &params])
-            })
+    let matched = port_variants(&url).iter().fold(None, |found, candidate| {
+        let hit = any_matches(secrets, std::slice::from_ref(&given), |key| {
+            compute(Sha1, key, &[candidate.as_bytes(), &params])
+        });
+        found.or(hit)
     });
-    outcome(matched & body_ok)
+    outcome(matched.filter(|_| body_ok))
 }
 
 /// Signs `body` as a form post to `public_url`.
@@ -68,6 +70,16 @@ pub(super) fn sign(
     ]))
 }
 
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Twilio: X-Twilio-Signature <base64 HMAC-SHA1 of URL + sorted form params> (bodySHA256 for JSON)",
+    headers: &[HEADER],
+    verify: |s, req, keys, _| verify(s.public_url.as_deref(), req, keys),
+    sign: |s, g| sign(s.public_url.as_deref(), g.secret, g.body, g.id),
+    round_trips: false,
+    identify: |_, h, _| (header(h, "i-twilio-idempotency-token"), None),
+    ..Provider::DEFAULT
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::Scheme;
@@ -85,7 +97,7 @@ mod tests {
     const SIG: &str = "RSOYDt4T1cUTdK1PDd93/VVr8B8=";
 
     fn case_at(public_url: &str, sig: &str) -> Case {
-        let scheme = Scheme::Twilio { public_url: Some(public_url.into()) };
+        let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Twilio, public_url: Some(public_url.into()), hmac: None };
         Case::new(scheme, TOKEN, &[(HEADER, sig)], FORM, 1_700_000_000).at_url(QUERY)
     }
 
@@ -143,7 +155,7 @@ mod tests {
     fn sign_then_verify_round_trips() {
         let case = case().at_url("/webhooks/twilio");
         case.round_trips();
-        let bare = Scheme::Twilio { public_url: None };
+        let bare = Scheme { kind: hookbus_core::config::SchemeKind::Twilio, public_url: None, hmac: None };
         assert_eq!(bare.sign(TOKEN, FORM, 0, "d").unwrap_err().code(), "source_misconfigured");
     }
 }
