@@ -90,6 +90,12 @@ pub fn after_verify(
     (scheme.provider().handshake)(headers, body, secret)
 }
 
+/// Whether a GET is a `?hub.mode=` verification of intent the source answers (Meta, WebSub).
+pub fn is_hub_request(handshakes: &[Handshake], query: Option<&str>) -> bool {
+    let listed = handshakes.iter().any(|h| matches!(h, Handshake::Meta | Handshake::Websub));
+    listed && query_param(query, "hub.mode").is_some()
+}
+
 /// `GET /webhooks/{source}`: only Meta's and WebSub's verification of intent use it.
 pub fn on_get(
     handshakes: &[Handshake],

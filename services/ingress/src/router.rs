@@ -79,14 +79,19 @@ async fn accept(
     if let Some(limiter) = &source.rate_limiter {
         limiter.check()?;
     }
-    // Unsigned handshakes carried in the query (Meta and WebSub GET, Microsoft Graph POST).
+    // Unsigned handshakes carried in the query (Meta and WebSub GET, Microsoft Graph POST). A
+    // provider that delivers webhooks with GET (HubSpot workflow actions) has its GETs verified and
+    // published like POSTs, unless one is a `?hub.mode=` handshake the source lists.
+    let delivers_get = source.scheme.provider().delivers_get;
     if method == Method::GET || method == Method::HEAD {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let answer = handshake::on_get(&source.handshakes, uri.query(), &source.secrets, now)?;
-        return Ok(answered(st, name, answer));
-    }
-    if method != Method::POST {
-        let get = source.handshakes.iter().any(|h| matches!(h, Handshake::Meta | Handshake::Websub));
+        let query_handshake = handshake::is_hub_request(&source.handshakes, uri.query());
+        if !(delivers_get && method == Method::GET) || query_handshake {
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let answer = handshake::on_get(&source.handshakes, uri.query(), &source.secrets, now)?;
+            return Ok(answered(st, name, answer));
+        }
+    } else if method != Method::POST {
+        let get = delivers_get || source.handshakes.iter().any(|h| matches!(h, Handshake::Meta | Handshake::Websub));
         return Err(IngressError::MethodNotAllowed {
             method: method.to_string(),
             allow: if get { "GET, POST" } else { "POST" },
@@ -102,7 +107,10 @@ async fn accept(
     if declared.is_some_and(|n| n > limit) {
         return Err(IngressError::TooLarge { limit });
     }
-    check_media_type(&source.content_types, headers)?;
+    // A GET delivery has no body and so no media type.
+    if method == Method::POST {
+        check_media_type(&source.content_types, headers)?;
+    }
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
         let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
         if too_large { IngressError::TooLarge { limit } } else { IngressError::BodyRead(e.to_string()) }

@@ -313,3 +313,41 @@ async fn woocommerce_creation_ping_gets_200_and_its_deliveries_are_verified() {
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
     assert_eq!(h.publisher.count(), 1);
 }
+
+// -------------------------------------------------------------------------------------------------
+// GET deliveries (HubSpot workflow webhook actions).
+
+/// HubSpot v2 signs `secret + method + URI + body`; a workflow action configured for GET sends an
+/// empty body. The vector is HubSpot's own (hubspot-api-python `test_is_valid__v2_get_method`).
+#[tokio::test]
+async fn a_signed_get_to_a_source_whose_provider_sends_them_is_verified_and_published() {
+    let h = Harness::from_toml(
+        "[sources.hs]\nscheme = \"hubspot_v2\"\npublic_url = \"https://www.example.com/webhook_uri\"\n\
+         secrets = [{ value = \"yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy\" }]\nhandshakes = [\"websub\"]\n\
+         [sources.gh]\nscheme = \"github\"\nsecrets = [{ value = \"s\" }]\n",
+    );
+    let get = |uri: &str, sig: &str| {
+        Request::get(uri)
+            .header("X-HubSpot-Signature", sig)
+            .header("X-HubSpot-Signature-Version", "v2")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let good = "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e";
+    let reply = h.send(get("/webhooks/hs", good)).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
+    assert_eq!(h.publisher.count(), 1);
+    // The same signature does not hold for a POST, nor for a GET with another query.
+    let post = Request::post("/webhooks/hs").header("X-HubSpot-Signature", good).body(Body::empty()).unwrap();
+    h.send(post).await.assert_error(StatusCode::UNAUTHORIZED, "signature_mismatch");
+    h.send(get("/webhooks/hs?x=1", good)).await.assert_error(StatusCode::UNAUTHORIZED, "signature_mismatch");
+    // An unsigned GET is refused, not answered as a handshake.
+    h.get("/webhooks/hs").await.assert_error(StatusCode::UNAUTHORIZED, "missing_signature_header");
+    // The source's listed WebSub handshake is still answered on GET.
+    h.get("/webhooks/hs?hub.mode=subscribe&hub.topic=t&hub.challenge=c1").await.assert_echo("c1");
+    // Other providers still take GET only as a handshake.
+    h.get("/webhooks/gh").await.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    let put = Request::builder().method(Method::PUT).uri("/webhooks/hs").body(Body::empty()).unwrap();
+    assert_eq!(h.send(put).await.header(header::ALLOW), "GET, POST");
+    assert_eq!(h.publisher.count(), 1);
+}

@@ -151,6 +151,8 @@ pub(super) fn pairs<const N: usize>(items: [(&str, String); N]) -> Vec<(String, 
 /// and one or more hex SHA-256 signatures under `sig_key` (several during a rotation on the
 /// provider's side); other keys are ignored. Paddle (`ts=..;h1=..`), Calendly (`t=..,v1=..`).
 /// Returns the timestamp as sent (it is signed as text), its value, and the decoded signatures.
+/// A signature that is not 64 hex digits cannot match and is skipped, as the providers' SDKs
+/// compare each one and accept any match; only a header with no usable one is malformed.
 pub(super) fn parse_ts_sigs<'v>(
     header: &str,
     value: &'v str,
@@ -161,6 +163,7 @@ pub(super) fn parse_ts_sigs<'v>(
     let shape = || format!("expected `{ts_key}=<unix>{sep}{sig_key}=<hex>`");
     let mut ts = None;
     let mut sigs = Vec::new();
+    let mut unusable = None;
     for item in value.split(sep) {
         let (key, val) = item.split_once('=').ok_or_else(|| VerifyError::malformed(header, shape()))?;
         let (key, val) = (key.trim(), val.trim());
@@ -170,13 +173,17 @@ pub(super) fn parse_ts_sigs<'v>(
             }
             ts = Some((val, super::parse_timestamp(header, val)?));
         } else if key == sig_key {
-            sigs.push(decode(header, val, SigEncoding::Hex, HmacAlgorithm::Sha256)?);
+            match decode(header, val, SigEncoding::Hex, HmacAlgorithm::Sha256) {
+                Ok(sig) => sigs.push(sig),
+                Err(e) => unusable = Some(e),
+            }
         }
     }
     let (text, ts) =
         ts.ok_or_else(|| VerifyError::malformed(header, format!("no `{ts_key}=` timestamp; {}", shape())))?;
     if sigs.is_empty() {
-        return Err(VerifyError::malformed(header, format!("no `{sig_key}=` signature; {}", shape())));
+        return Err(unusable
+            .unwrap_or_else(|| VerifyError::malformed(header, format!("no `{sig_key}=` signature; {}", shape()))));
     }
     Ok((text, ts, sigs))
 }

@@ -64,6 +64,19 @@ mod tests {
                        h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;h2=RANDOM_HASH";
         let other = Case { body: br#"{"data": "value"}"#.to_vec(), ..case.clone() };
         assert_eq!(other.verify_header(HEADER, several.as_bytes()), Ok(()));
+        // Rotation: any h1 may match, wherever it is and whatever else is listed beside it; an h1
+        // that is not hex (the SDK's `RANDOM_HASH` under h1) cannot match but does not void the others.
+        let good = "h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261";
+        let old = "h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
+        for value in [
+            format!("ts=1698796800;{old};{good}"),
+            format!("ts=1698796800;h1=RANDOM_HASH;{good}"),
+            format!("ts=1698796800;{good};h1=abc"),
+        ] {
+            assert_eq!(other.verify_header(HEADER, value.as_bytes()), Ok(()), "{value}");
+        }
+        let none_match = format!("ts=1698796800;{old};h1=RANDOM_HASH");
+        assert_eq!(other.verify_header(HEADER, none_match.as_bytes()), Err(VerifyError::SignatureMismatch));
         // The SDK's "more spaces" body and moved timestamp.
         assert_eq!(case.verify_body(br#"{ "data": [ "1", "2" ]}"#), Err(VerifyError::SignatureMismatch));
         let moved = VALUE.replace("ts=1698796800", "ts=1698796801");

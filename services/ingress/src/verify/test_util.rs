@@ -92,6 +92,11 @@ impl Case {
         self
     }
 
+    pub fn with_method(mut self, method: &str) -> Case {
+        self.method = method.into();
+        self
+    }
+
     pub fn check(&self, headers: &HeaderMap, body: &[u8], now: i64, secrets: &[Secret]) -> Result<(), VerifyError> {
         self.matched(headers, body, now, secrets).map(|_| ())
     }

@@ -27,11 +27,15 @@ fn body_sha256(url: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "bodySHA256").map(|(_, v)| v.into_owned())
 }
 
-/// Form parameters sorted by name (then value), concatenated as name + value. A body that is
-/// not a form still contributes (as parameter names), so it can never be swapped unnoticed.
+/// Form parameters sorted by name (then value), concatenated as name + value. A repeated name
+/// with the same value counts once: Twilio's SDKs sign the sorted *set* of a name's values
+/// (twilio-node `toFormUrlEncodedParam`: `Array.from(new Set(values)).sort()`; twilio-python
+/// `compute_signature`: `sorted(set(values))`). A body that is not a form still contributes (as
+/// parameter names), so it can never be swapped unnoticed.
 fn sorted_params(body: &[u8]) -> Vec<u8> {
     let mut params: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
     params.sort();
+    params.dedup();
     params.into_iter().flat_map(|(k, v)| [k, v]).collect::<String>().into_bytes()
 }
 
@@ -118,6 +122,18 @@ mod tests {
         // Repeated names sort by value: the library's multi-dict vector.
         let dup = Case { body: b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234".to_vec(), ..case.clone() };
         assert_eq!(dup.verify_header(HEADER, b"IK+Dwps556ElfBT0I3Rgjkr1wJU="), Ok(()));
+        // A value repeated under one name is signed once (the SDKs sign the set of values), so the
+        // same vector holds with `Digits=1234` sent twice, in any position.
+        for body in [
+            &b"Digits=5678&Digits=1234&Digits=1234&Sid=CA123&SidAccount=AC123"[..],
+            b"Sid=CA123&Digits=1234&SidAccount=AC123&Digits=5678&Digits=1234",
+        ] {
+            let twice = Case { body: body.to_vec(), ..case.clone() };
+            assert_eq!(twice.verify_header(HEADER, b"IK+Dwps556ElfBT0I3Rgjkr1wJU="), Ok(()), "{body:?}");
+        }
+        // A different value under a repeated name is not a duplicate.
+        let third = Case { body: b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=9".to_vec(), ..case.clone() };
+        assert_eq!(third.verify_header(HEADER, b"IK+Dwps556ElfBT0I3Rgjkr1wJU="), Err(VerifyError::SignatureMismatch));
         // The query is signed.
         assert_eq!(case.clone().at_url("/myapp.php?foo=1&bar=3").verify(), Err(VerifyError::SignatureMismatch));
     }

@@ -11,7 +11,9 @@
 //!   hash with the secret prepended, not an HMAC), `X-HubSpot-Signature-Version: v2`.
 //! - `hubspot_v1`: `X-HubSpot-Signature: <hex SHA-256 of secret + body>`, version `v1`.
 //!
-//! The method is always `POST`: the ingress takes webhooks only as POST. The URI is the source's
+//! The method is the request's: HubSpot sends most webhooks as POST, but workflow webhook actions
+//! can be configured to use GET, signed the same way with an empty body (so these sources are
+//! verified and published on GET too). `sign` produces POST requests. The URI is the source's
 //! `public_url` with the request's query (see `signed_url`).
 use hookbus_core::config::HmacAlgorithm::Sha256;
 use hookbus_core::config::SigEncoding::{Base64, Hex};
@@ -29,6 +31,7 @@ const V3_SIG: &str = "X-HubSpot-Signature-v3";
 const V3_TS: &str = "X-HubSpot-Request-Timestamp";
 pub(super) const SIG: &str = "X-HubSpot-Signature";
 pub(super) const VERSION: &str = "X-HubSpot-Signature-Version";
+/// The method `sign` signs.
 const METHOD: &[u8] = b"POST";
 
 pub(super) const PROVIDER: Provider = Provider {
@@ -97,7 +100,7 @@ pub(super) fn verify_v3(
     let decoded = decode_uri(&url);
     let uris: &[&str] = if decoded == url { &[&url] } else { &[&decoded, &url] };
     let matched = uris.iter().fold(None, |found, uri| {
-        let mac = |key: &[u8]| compute(Sha256, key, &[METHOD, uri.as_bytes(), req.body, ts_text.as_bytes()]);
+        let mac = |key: &[u8]| compute(Sha256, key, &[req.method.as_bytes(), uri.as_bytes(), req.body, ts_text.as_bytes()]);
         found.or(any_matches(secrets, std::slice::from_ref(&given), mac))
     });
     let i = outcome(matched)?;
@@ -136,7 +139,7 @@ fn legacy(
 
 pub(super) fn verify_v2(public_url: Option<&str>, req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
     let url = signed_url::resolve(public_url, req.url, "hubspot_v2")?;
-    legacy(req, secrets, "v2", |secret| sha256(&[secret, METHOD, url.as_bytes(), req.body]))
+    legacy(req, secrets, "v2", |secret| sha256(&[secret, req.method.as_bytes(), url.as_bytes(), req.body]))
 }
 
 pub(super) fn verify_v1(req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {

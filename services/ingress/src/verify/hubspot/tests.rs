@@ -65,6 +65,21 @@ mod v3 {
         assert_eq!(decode_uri("%E2%82%AC%"), "%E2%82%AC%");
     }
 
+    // HubSpot publishes no v3 GET vector; built from the docs' recipe (method + URI + body +
+    // timestamp, the body empty for GET) on the SDK's test data:
+    // printf '%s' "GET${URI}15000000" | openssl dgst -sha256 -hmac "$SECRET" -binary | base64
+    #[test]
+    fn get_requests_sign_the_method() {
+        let get = Case { body: Vec::new(), ..case() }.with_method("GET");
+        let get = Case { headers: headers(&[(V3_SIG.into(), "P0iu/zdm789MCxMOpNVusey06xxchYciDvNTsEcnryA=".into()), (V3_TS.into(), TS_MS.into())]), ..get };
+        get.passes();
+        get.rejects_wrong_secret("yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyz");
+        get.rotates();
+        get.enforces_tolerance(NOW);
+        assert_eq!(get.clone().with_method("POST").verify(), Err(VerifyError::SignatureMismatch));
+        assert_eq!(case().with_method("GET").verify(), Err(VerifyError::SignatureMismatch));
+    }
+
     #[test]
     fn sign_then_verify_round_trips() {
         case().round_trips();
@@ -106,6 +121,31 @@ mod v2 {
         let mut no_version = case.headers.clone();
         no_version.remove(VERSION);
         assert_eq!(case.check(&no_version, BODY, 0, &[Secret::new(SECRET)]), Ok(()));
+    }
+
+    /// The SDK's GET vector (HubSpot/hubspot-api-python, tests/spec/utils/test_signature.py,
+    /// `test_is_valid__v2_get_method`), also the docs' GET example: the method is signed and the
+    /// body is empty.
+    #[test]
+    fn sdk_get_vector_and_negatives() {
+        let get = Case {
+            body: Vec::new(),
+            headers: headers(&[(SIG_HEADER.into(), "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e".into())]),
+            ..case()
+        }
+        .with_method("GET");
+        get.passes();
+        get.rejects_wrong_secret("yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyz");
+        get.rotates();
+        assert_eq!(get.clone().with_method("POST").verify(), Err(VerifyError::SignatureMismatch));
+        assert_eq!(get.verify_body(b"x"), Err(VerifyError::SignatureMismatch));
+        // The SDK's v2 POST vector on its single-quoted body.
+        let sdk_post = Case {
+            body: b"{'example_field':'example_value'}".to_vec(),
+            headers: headers(&[(SIG_HEADER.into(), "4fe4e3a7d3cf09db53be39d0a58130e2aaba074ec123a9e355b876a689a1c383".into())]),
+            ..case()
+        };
+        sdk_post.passes();
     }
 
     #[test]
