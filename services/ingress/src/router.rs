@@ -112,8 +112,17 @@ async fn accept(
         check_media_type(&source.content_types, headers)?;
     }
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if too_large { IngressError::TooLarge { limit } } else { IngressError::BodyRead(e.to_string()) }
+        // The cause sits some levels down, each body wrapper adding one.
+        let mut causes = std::iter::successors(std::error::Error::source(&e), |c| c.source());
+        let cause =
+            causes.find(|c| c.is::<http_body_util::LengthLimitError>() || c.is::<tower_http::timeout::TimeoutError>());
+        if cause.is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+            IngressError::TooLarge { limit }
+        } else if cause.is_some() {
+            IngressError::BodyTimeout
+        } else {
+            IngressError::BodyRead(e.to_string())
+        }
     })?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let url = uri.to_string();
