@@ -40,6 +40,23 @@ macro_rules! with_providers {
             Calendly => calendly,
             Bitbucket => bitbucket,
             Jira => jira,
+            Razorpay => razorpay,
+            Paystack => paystack,
+            LemonSqueezy => lemon_squeezy,
+            Line => line,
+            Sentry => sentry,
+            Vercel => vercel,
+            CheckoutCom => checkout_com,
+            Segment => segment,
+            Intuit => intuit,
+            Clickup => clickup,
+            Gitea => gitea,
+            Notion => notion,
+            CalCom => cal_com,
+            TerraformCloud => terraform_cloud,
+            Helpscout => helpscout,
+            Mailersend => mailersend,
+            Xero => xero,
         }
     };
 }

@@ -140,6 +140,15 @@ impl BodyMac {
     pub(super) fn value(&self, secret: &str, body: &[u8]) -> String {
         format!("{}{}", self.prefix, encode(self.enc, &compute(self.alg, secret.as_bytes(), &[body])))
     }
+
+    /// The headers of a JSON delivery: the signature, `extra` (delivery id, event type) and the
+    /// content type.
+    pub(super) fn sign(&self, secret: &str, body: &[u8], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut out = vec![(self.header.to_owned(), self.value(secret, body))];
+        out.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        out.push(("Content-Type".into(), "application/json".into()));
+        out
+    }
 }
 
 /// `(name, value)` pairs from string literals, for `sign`.

@@ -219,6 +219,15 @@ impl Case {
         }
     }
 
+    /// Everything for a provider that signs only the body in `header`: the standard checks, the
+    /// header missing or garbled, and sign -> verify.
+    pub fn body_mac(&self, wrong_secret: &str, header: &str) {
+        self.standard(wrong_secret);
+        self.rejects_missing(header);
+        self.rejects_malformed(header, &[b"zz", b"", b"\xff", b"sha256=", b"00"]);
+        self.round_trips();
+    }
+
     /// The checks every HMAC scheme passes.
     pub fn standard(&self, wrong_secret: &str) {
         self.passes();
