@@ -58,7 +58,7 @@ impl IntoResponse for Answer {
 }
 
 /// URL-decoded value of query parameter `name` (the first one, if repeated).
-fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query?.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 

@@ -84,6 +84,9 @@ async fn accept(
     // published like POSTs, unless one is a `?hub.mode=` handshake the source lists.
     let delivers_get = source.scheme.provider().delivers_get;
     if method == Method::GET || method == Method::HEAD {
+        if let Some(answer) = (source.scheme.provider().get_handshake)(method.as_str(), headers, uri.query()) {
+            return Ok(answered(st, name, answer));
+        }
         let query_handshake = handshake::is_hub_request(&source.handshakes, uri.query());
         if !(delivers_get && method == Method::GET) || query_handshake {
             let now = OffsetDateTime::now_utc().unix_timestamp();

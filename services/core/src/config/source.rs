@@ -57,6 +57,14 @@ macro_rules! with_providers {
             Helpscout => helpscout,
             Mailersend => mailersend,
             Xero => xero,
+            Mux => mux,
+            Frameio => frameio,
+            Customerio => customerio,
+            Webflow => webflow,
+            Zendesk => zendesk,
+            Recurly => recurly,
+            Persona => persona,
+            Buildkite => buildkite,
         }
     };
 }

@@ -56,6 +56,9 @@ pub struct Provider {
     pub round_trips: bool,
     pub identify: fn(&Scheme, &HeaderMap, Option<&Value>) -> Ids,
     pub prefix: Prefix,
+    /// A GET or HEAD the provider sends to check the endpoint (Dropbox's `?challenge=`, Okta's
+    /// verification header, Trello's HEAD); gets the method, headers and query. Unsigned.
+    pub get_handshake: fn(&str, &HeaderMap, Option<&str>) -> Option<Answer>,
     /// An unsigned handshake recognised on the body before verification.
     pub unsigned_handshake: fn(&HeaderMap, &[u8]) -> Option<Answer>,
     /// A signed handshake, answered after verification; gets the secret that matched.
@@ -75,6 +78,7 @@ impl Provider {
         round_trips: true,
         identify: |_, _, _| (None, None),
         prefix: Prefix::Name,
+        get_handshake: |_, _, _| None,
         unsigned_handshake: |_, _| None,
         handshake: |_, _, _| Ok(None),
         delivers_get: false,
