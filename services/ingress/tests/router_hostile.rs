@@ -351,3 +351,29 @@ async fn a_signed_get_to_a_source_whose_provider_sends_them_is_verified_and_publ
     assert_eq!(h.send(put).await.header(header::ALLOW), "GET, POST");
     assert_eq!(h.publisher.count(), 1);
 }
+
+/// Endpoint checks a provider sends with GET or HEAD are answered through its provider file:
+/// Dropbox's `?challenge=`, Okta's verification header, Trello's creation HEAD.
+#[tokio::test]
+async fn provider_get_and_head_checks_are_answered_without_publishing() {
+    let h = Harness::from_toml(
+        "[sources.db]\nscheme = \"dropbox\"\nsecrets = [{ value = \"s\" }]\n\
+         [sources.ok]\nscheme = \"okta\"\nsecrets = [{ value = \"s\" }]\n\
+         [sources.tr]\nscheme = \"trello\"\npublic_url = \"https://hooks.example.com/tr\"\nsecrets = [{ value = \"s\" }]\n",
+    );
+    let reply = h.get("/webhooks/db?challenge=ab%3Cc").await;
+    reply.assert_echo("ab<c");
+    let okta =
+        Request::get("/webhooks/ok").header("X-Okta-Verification-Challenge", "v-123").body(Body::empty()).unwrap();
+    let reply = h.send(okta).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json(), json!({ "verification": "v-123" }));
+    let head = Request::head("/webhooks/tr").body(Body::empty()).unwrap();
+    assert_eq!(h.send(head).await.status, StatusCode::OK);
+    // Without the provider's marker, GET stays refused.
+    h.get("/webhooks/db").await.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    h.get("/webhooks/tr").await.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_eq!(h.publisher.count(), 0);
+    let text = h.metrics().await;
+    assert!(text.contains(r#"hookbus_ingress_handshakes_total{source="db",kind="dropbox"} 1"#), "{text}");
+}

@@ -65,6 +65,20 @@ macro_rules! with_providers {
             Recurly => recurly,
             Persona => persona,
             Buildkite => buildkite,
+            Dropbox => dropbox,
+            Nylas => nylas,
+            Okta => okta,
+            Telegram => telegram,
+            BasicAuth => basic_auth,
+            Trello => trello,
+            // `box` is a Rust keyword, so the file is box_com.rs; `box` is accepted in config too.
+            #[serde(alias = "box")]
+            BoxCom => box_com,
+            Docusign => docusign,
+            Circleci => circleci,
+            Airtable => airtable,
+            Sumsub => sumsub,
+            Figma => figma,
         }
     };
 }
