@@ -79,6 +79,9 @@ macro_rules! with_providers {
             Airtable => airtable,
             Sumsub => sumsub,
             Figma => figma,
+            Adyen => adyen,
+            Monday => monday,
+            Netlify => netlify,
         }
     };
 }

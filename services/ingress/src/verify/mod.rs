@@ -19,6 +19,7 @@ pub use provider::{Ids, Prefix, Provider, Signing};
 
 mod error;
 mod identify;
+mod jwt;
 mod mac;
 mod provider;
 mod signed_url;
