@@ -82,6 +82,7 @@ macro_rules! with_providers {
             Adyen => adyen,
             Monday => monday,
             Netlify => netlify,
+            Plaid => plaid,
         }
     };
 }

@@ -22,7 +22,7 @@ const BAD_KEY: &str = "a `sendgrid` secret is not a P-256 public key: give the b
                        SendGrid shows for the signed Event Webhook";
 
 /// The public key from its base64 DER (with or without PEM armor and line breaks).
-fn public_key(secret: &str) -> Option<VerifyingKey> {
+pub(super) fn public_key(secret: &str) -> Option<VerifyingKey> {
     let b64: String =
         secret.lines().filter(|l| !l.trim_start().starts_with("-----")).flat_map(str::split_whitespace).collect();
     VerifyingKey::from_public_key_der(&B64.decode(b64).ok()?).ok()
