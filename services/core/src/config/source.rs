@@ -83,6 +83,7 @@ macro_rules! with_providers {
             Monday => monday,
             Netlify => netlify,
             Plaid => plaid,
+            AwsSns => aws_sns,
         }
     };
 }
