@@ -47,6 +47,14 @@ fn scheme_from(config: &SourceConfig) -> Option<Scheme> {
     Scheme::from_config(config).ok()
 }
 
+/// Every setting the source's provider takes (PayPal's webhook id), so that every scheme loads.
+fn with_settings(mut config: SourceConfig) -> SourceConfig {
+    for key in crate::verify::provider(config.scheme).settings {
+        config.settings.insert((*key).to_owned(), "fuzz-setting".to_owned());
+    }
+    config
+}
+
 /// Header names the schemes read (each provider lists its own), so that mutations hit the
 /// parsers rather than "missing header".
 fn signature_headers() -> Vec<&'static str> {
@@ -92,7 +100,9 @@ fn verify_inner(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             "separator": if u.arbitrary()? { Some(u.arbitrary::<&str>()?) } else { None },
         });
     }
-    let Some(scheme) = serde_json::from_value::<SourceConfig>(source).ok().as_ref().and_then(scheme_from) else {
+    let Some(scheme) =
+        serde_json::from_value::<SourceConfig>(source).ok().map(with_settings).as_ref().and_then(scheme_from)
+    else {
         return Ok(());
     };
     let secret = if u.ratio(1, 8)? { u.arbitrary::<&str>()?.to_owned() } else { (*u.choose(SECRETS)?).to_owned() };

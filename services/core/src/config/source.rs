@@ -84,6 +84,7 @@ macro_rules! with_providers {
             Netlify => netlify,
             Plaid => plaid,
             AwsSns => aws_sns,
+            Paypal => paypal,
         }
     };
 }
@@ -214,6 +215,10 @@ pub struct SourceConfig {
     /// (Slack, Zoom and Twitch answer theirs by scheme): `["meta", "msgraph", "websub"]`.
     #[serde(default)]
     pub handshakes: Vec<Handshake>,
+    /// Provider-specific settings that are neither secrets nor URLs (e.g. PayPal's `webhook_id`);
+    /// each provider says which it takes and refuses others at load time.
+    #[serde(default)]
+    pub settings: std::collections::BTreeMap<String, String>,
 }
 
 /// A provider's endpoint-verification request that is not implied by the signature scheme.

@@ -67,6 +67,7 @@ fn verify(req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
         .get("Signature")
         .and_then(Value::as_str)
         .and_then(|s| B64.decode(s).ok())
+        .filter(|b| !b.is_empty())
         .and_then(|b| Signature::try_from(b.as_slice()).ok())
         .ok_or_else(|| VerifyError::payload("Signature", "missing or not base64"))?;
     let version = msg.get("SignatureVersion").and_then(Value::as_str);

@@ -175,7 +175,7 @@ mod tests {
     ];
 
     fn scheme(alg: HmacAlgorithm, enc: SigEncoding, prefix: Option<&str>) -> Scheme {
-        Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url: None, hmac: Some(hmac_params(alg, enc, prefix)) }
+        Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url: None, hmac: Some(hmac_params(alg, enc, prefix)), settings: Default::default() }
     }
 
     /// The common case: `X-Signature: sha256=<hex>`.
@@ -221,7 +221,7 @@ mod tests {
         };
         let sig = "sha256=eeb4aa6b248d1033a3303bb864241d3e1972f7ab3e1e61d3058bc03d1b04a260";
         let pairs = [("X-Signature", sig), ("X-Timestamp", "1700000000")];
-        Case::new(Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url: None, hmac: Some(params) }, SECRET, &pairs, BODY, NOW)
+        Case::new(Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url: None, hmac: Some(params), settings: Default::default() }, SECRET, &pairs, BODY, NOW)
     }
 
     #[test]
@@ -245,7 +245,7 @@ mod tests {
         let params = HmacParams { signed: HmacSigned::UrlBody, ..hmac_params(Sha256, Base64, None) };
         let public_url = Some("https://hooks.example.com/in/acme".to_owned());
         let pairs = [("X-Signature", "b9yocODSuy0QADONSlYajRMbbxd7aOxeNxQxl0IUrEY=")];
-        let case = Case::new(Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url, hmac: Some(params.clone()) }, SECRET, &pairs, BODY, NOW)
+        let case = Case::new(Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url, hmac: Some(params.clone()), settings: Default::default() }, SECRET, &pairs, BODY, NOW)
             .at_url("/webhooks/acme?x=1");
         case.standard("wrong");
         case.rejects_missing("X-Signature");
@@ -253,7 +253,7 @@ mod tests {
         // `sign` signs `public_url` as configured, so a request without a query of its own matches.
         case.clone().at_url("/webhooks/acme").round_trips();
         // Without public_url an absolute request URL works, a bare path is a configuration problem.
-        let bare = Case { scheme: Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url: None, hmac: Some(params) }, ..case.clone() };
+        let bare = Case { scheme: Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url: None, hmac: Some(params), settings: Default::default() }, ..case.clone() };
         assert_eq!(bare.clone().at_url("https://hooks.example.com/in/acme?x=1").verify(), Ok(()));
         assert_eq!(bare.verify().unwrap_err().code(), "source_misconfigured");
         assert_eq!(bare.scheme.sign(SECRET, BODY, NOW, "d").unwrap_err().code(), "source_misconfigured");

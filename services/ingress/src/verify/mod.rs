@@ -10,6 +10,8 @@
 //! answers (see [`Provider`]). The provider list next to `SchemeKind` in hookbus-core declares the
 //! files and builds the dispatch table below; adding a provider is its file plus one line there.
 //! Shared pieces live in `mac` (HMAC helpers), `signed_url` and `identify`.
+use std::collections::BTreeMap;
+
 use hookbus_core::config::{HmacParams, SchemeKind, Secret, SourceConfig};
 use http::HeaderMap;
 use serde_json::Value;
@@ -66,6 +68,8 @@ pub struct Scheme {
     pub kind: SchemeKind,
     pub public_url: Option<String>,
     pub hmac: Option<HmacParams>,
+    /// `sources.NAME.settings`, checked against the provider's list at load time.
+    pub settings: BTreeMap<String, String>,
 }
 
 /// Every scheme name as written in config (`scheme = "..."`), for `hookbus verify --list-schemes`.
@@ -76,12 +80,12 @@ pub fn all_names() -> &'static [&'static str] {
 impl Scheme {
     /// A scheme without settings (enough for every provider but `hmac` and the URL-signing ones).
     pub fn of(kind: SchemeKind) -> Scheme {
-        Scheme { kind, public_url: None, hmac: None }
+        Scheme { kind, public_url: None, hmac: None, settings: BTreeMap::new() }
     }
 
     /// With `public_url` set, for the providers that sign the URL.
     pub fn at(kind: SchemeKind, public_url: &str) -> Scheme {
-        Scheme { kind, public_url: Some(public_url.to_owned()), hmac: None }
+        Scheme { kind, public_url: Some(public_url.to_owned()), hmac: None, settings: BTreeMap::new() }
     }
 
     /// Builds the scheme for a source; fails when the config cannot work at all, so that it is
@@ -91,7 +95,16 @@ impl Scheme {
             Some(u) => Some(signed_url::validate(u)?),
             None => None,
         };
-        let scheme = Scheme { kind: source.scheme, public_url, hmac: source.hmac.clone() };
+        let scheme =
+            Scheme { kind: source.scheme, public_url, hmac: source.hmac.clone(), settings: source.settings.clone() };
+        let allowed = scheme.provider().settings;
+        if let Some(unknown) = scheme.settings.keys().find(|k| !allowed.contains(&k.as_str())) {
+            let takes = if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") };
+            return Err(VerifyError::Misconfigured(format!(
+                "scheme `{}` takes no setting `{unknown}` (its settings: {takes})",
+                scheme.name()
+            )));
+        }
         (scheme.provider().check)(&scheme)?;
         Ok(scheme)
     }

@@ -44,6 +44,8 @@ pub struct Provider {
     pub about: &'static str,
     /// The request headers verification reads (the verify fuzz target aims its mutations at them).
     pub headers: &'static [&'static str],
+    /// The `sources.NAME.settings` keys it takes; others are refused at load time.
+    pub settings: &'static [&'static str],
     /// Load-time checks of the scheme's settings.
     pub check: fn(&Scheme) -> Result<(), VerifyError>,
     /// Checks the request under the active `keys` (never empty, none empty) and returns the index
@@ -72,6 +74,7 @@ impl Provider {
     pub const DEFAULT: Provider = Provider {
         about: "",
         headers: &[],
+        settings: &[],
         check: |_| Ok(()),
         verify: |s, _, _, _| Err(VerifyError::Misconfigured(format!("scheme `{}` cannot verify", s.name()))),
         sign: |s, _| Err(asymmetric(s.name())),

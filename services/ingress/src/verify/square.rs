@@ -51,7 +51,7 @@ mod tests {
 
     /// As the ingress sees it: only the path arrives, `public_url` supplies the rest.
     fn case() -> Case {
-        let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: Some(URL.into()), hmac: None };
+        let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: Some(URL.into()), hmac: None, settings: Default::default() };
         Case::new(scheme, KEY, &[(HEADER, SIG)], BODY, 1_700_000_000).at_url("/webhooks/square")
     }
 
@@ -63,7 +63,7 @@ mod tests {
         case.rejects_malformed(HEADER, &[b"1z2n3DEJJiUPKcPzQo1ftvbxGdw=", b"***", b""]);
         // The SDK's other vectors: a fixed URL and key, with and without characters JSON may escape.
         let other = |body: &[u8], sig: &str| {
-            let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: Some("https://webhook.site/webhooks".into()), hmac: None };
+            let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: Some("https://webhook.site/webhooks".into()), hmac: None, settings: Default::default() };
             Case::new(scheme, "signature-key", &[(HEADER, sig)], body, 0).verify()
         };
         assert_eq!(
@@ -79,10 +79,10 @@ mod tests {
     #[test]
     fn the_url_is_signed() {
         let case = case();
-        let wrong = Case { scheme: Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: Some(URL.replace("679a", "79a")), hmac: None }, ..case.clone() };
+        let wrong = Case { scheme: Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: Some(URL.replace("679a", "79a")), hmac: None, settings: Default::default() }, ..case.clone() };
         assert_eq!(wrong.verify(), Err(VerifyError::SignatureMismatch));
         // Without public_url: an absolute URL (hookbus verify --url) works, a bare path cannot.
-        let bare = Case { scheme: Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: None, hmac: None }, ..case.clone() };
+        let bare = Case { scheme: Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: None, hmac: None, settings: Default::default() }, ..case.clone() };
         assert_eq!(bare.clone().at_url(URL).verify(), Ok(()));
         assert_eq!(bare.verify().unwrap_err().code(), "source_misconfigured");
     }
@@ -92,7 +92,7 @@ mod tests {
         let case = case();
         case.round_trips();
         assert_eq!(case.scheme.sign(KEY, BODY, 0, "d").unwrap()[0].1, SIG);
-        let bare = Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: None, hmac: None };
+        let bare = Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: None, hmac: None, settings: Default::default() };
         assert_eq!(bare.sign(KEY, BODY, 0, "d").unwrap_err().code(), "source_misconfigured");
     }
 }

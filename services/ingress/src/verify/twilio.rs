@@ -101,7 +101,7 @@ mod tests {
     const SIG: &str = "RSOYDt4T1cUTdK1PDd93/VVr8B8=";
 
     fn case_at(public_url: &str, sig: &str) -> Case {
-        let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Twilio, public_url: Some(public_url.into()), hmac: None };
+        let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Twilio, public_url: Some(public_url.into()), hmac: None, settings: Default::default() };
         Case::new(scheme, TOKEN, &[(HEADER, sig)], FORM, 1_700_000_000).at_url(QUERY)
     }
 
@@ -174,7 +174,7 @@ mod tests {
     fn sign_then_verify_round_trips() {
         let case = case().at_url("/webhooks/twilio");
         case.round_trips();
-        let bare = Scheme { kind: hookbus_core::config::SchemeKind::Twilio, public_url: None, hmac: None };
+        let bare = Scheme { kind: hookbus_core::config::SchemeKind::Twilio, public_url: None, hmac: None, settings: Default::default() };
         assert_eq!(bare.sign(TOKEN, FORM, 0, "d").unwrap_err().code(), "source_misconfigured");
     }
 }

@@ -23,7 +23,7 @@ mod v3 {
     const SIG: &str = "HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw=";
 
     fn case() -> Case {
-        at(Scheme { kind: hookbus_core::config::SchemeKind::Hubspot, public_url: Some(URI.into()), hmac: None }, &[(V3_SIG, SIG), (V3_TS, TS_MS)], BODY, NOW)
+        at(Scheme { kind: hookbus_core::config::SchemeKind::Hubspot, public_url: Some(URI.into()), hmac: None, settings: Default::default() }, &[(V3_SIG, SIG), (V3_TS, TS_MS)], BODY, NOW)
     }
 
     #[test]
@@ -56,7 +56,7 @@ mod v3 {
     fn listed_escapes_are_decoded_before_signing() {
         let body = br#"[{"eventId":1,"subscriptionType":"contact.creation"}]"#;
         let pairs = [(V3_SIG, "BHlEFu3bWWZj9bFTTTILJOeXMgmbGDbJKuALBiZruvw="), (V3_TS, "1700000000123")];
-        let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Hubspot, public_url: Some("https://hooks.example.com/hubspot".into()), hmac: None };
+        let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Hubspot, public_url: Some("https://hooks.example.com/hubspot".into()), hmac: None, settings: Default::default() };
         let case =
             Case::new(scheme, SECRET, &pairs, body, 1_700_000_000).at_url("/in?portal=62515&name=a%3Ab%40c%281%29");
         case.passes();
@@ -83,7 +83,7 @@ mod v3 {
     #[test]
     fn sign_then_verify_round_trips() {
         case().round_trips();
-        let bare = Scheme { kind: hookbus_core::config::SchemeKind::Hubspot, public_url: None, hmac: None };
+        let bare = Scheme { kind: hookbus_core::config::SchemeKind::Hubspot, public_url: None, hmac: None, settings: Default::default() };
         assert_eq!(bare.sign(SECRET, BODY, NOW, "d").unwrap_err().code(), "source_misconfigured");
     }
 }
@@ -97,7 +97,7 @@ mod v2 {
     const SIG: &str = "9569219f8ba981ffa6f6f16aa0f48637d35d728c7e4d93d0d52efaa512af7900";
 
     fn case() -> Case {
-        at(Scheme { kind: hookbus_core::config::SchemeKind::HubspotV2, public_url: Some(URI.into()), hmac: None }, &[(SIG_HEADER, SIG), (VERSION, "v2")], BODY, 0)
+        at(Scheme { kind: hookbus_core::config::SchemeKind::HubspotV2, public_url: Some(URI.into()), hmac: None, settings: Default::default() }, &[(SIG_HEADER, SIG), (VERSION, "v2")], BODY, 0)
     }
 
     use super::super::SIG as SIG_HEADER;
