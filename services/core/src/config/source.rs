@@ -85,6 +85,7 @@ macro_rules! with_providers {
             Plaid => plaid,
             AwsSns => aws_sns,
             Paypal => paypal,
+            Gogs => gogs,
         }
     };
 }
