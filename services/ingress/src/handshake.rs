@@ -1,13 +1,15 @@
 //! Endpoint-verification handshakes: the requests a provider sends when a webhook URL is
 //! registered, answered here and never published.
 //!
-//! Which a source answers: those its scheme implies (Slack `url_verification`, Zoom
-//! `endpoint.url_validation`, Twitch `webhook_callback_verification`, Discord's PINGs, all signed
-//! like any delivery, so they are answered only after the signature verified; and WooCommerce's
-//! unsigned creation ping, which carries nothing and is answered with an empty 200) plus the ones
-//! listed in
-//! `sources.NAME.handshakes` (Meta and WebSub `GET ?hub.*`, Microsoft Graph `?validationToken=`,
-//! none of which carries a signature). Everything here is a pure function of the request.
+//! Which a source answers: those its provider implies, written in the provider's file and
+//! dispatched from here (`before_verify`, `after_verify`; the GET/HEAD checks go straight through
+//! `Provider::get_handshake`): signed ones such as Slack's `url_verification`, Zoom's
+//! `endpoint.url_validation`, Twitch's `webhook_callback_verification`, Discord's PINGs and Xero's
+//! intent to receive, answered only after the signature verified; unsigned ones that carry nothing
+//! (WooCommerce's creation ping, monday.com's challenge, Dropbox's `?challenge=`). Plus those listed
+//! in `sources.NAME.handshakes`, implemented here: Meta and WebSub `GET ?hub.*`, Microsoft Graph
+//! `?validationToken=`, none of which carries a signature. Everything here is a pure function of
+//! the request.
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hookbus_core::config::{Handshake, Secret};
