@@ -119,4 +119,7 @@ fn every_scheme_kind_is_spelled_in_config_as_its_provider_file() {
     }
     let svix: SchemeKind = serde_json::from_value("svix".into()).unwrap();
     assert_eq!(svix, SchemeKind::StandardWebhooks);
+    // `box` is a Rust keyword, so Box's file and name are `box_com`; the plain name works in config.
+    let boxed: SchemeKind = serde_json::from_value("box".into()).unwrap();
+    assert_eq!((boxed, boxed.name()), (SchemeKind::BoxCom, "box_com"));
 }
