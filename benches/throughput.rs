@@ -300,7 +300,9 @@ fn signed_requests(prefix: &str, n: usize) -> Vec<Signed> {
     (0..n)
         .map(|i| {
             let body = push_body(i);
-            let pairs = Scheme::Github.sign(SECRET, &body, now, &format!("{prefix}{i}")).expect("sign");
+            let pairs = Scheme::of(hookbus_core::config::SchemeKind::Github)
+                .sign(SECRET, &body, now, &format!("{prefix}{i}"))
+                .expect("sign");
             let headers = pairs
                 .iter()
                 .map(|(k, v)| {

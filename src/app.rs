@@ -140,8 +140,12 @@ pub async fn run_with(
 
     let addr = listener.local_addr()?;
     tracing::info!(%addr, role = ?role, backend = broker.name(), "hookbus started");
-    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    let served = tokio::spawn(async move { server.await });
+    let limits = hookbus_ingress::listener::Limits {
+        header_timeout: Duration::from_secs(config.server.header_timeout_secs),
+        body_timeout: Duration::from_secs(config.server.body_timeout_secs),
+        max_connections: config.server.max_connections,
+    };
+    let served = tokio::spawn(hookbus_ingress::listener::serve(listener, app, limits, shutdown.clone()));
     // A worker that fails (e.g. its broker vanished for good) takes the process down with it.
     if let Some(w) = worker {
         match w.await {
@@ -153,7 +157,7 @@ pub async fn run_with(
             Err(e) => return Err(e).context("worker task panicked"),
         }
     }
-    served.await??;
+    served.await?;
     if let Some((tasks, admin_server)) = control_tasks {
         admin_server.await??;
         tasks.await?;

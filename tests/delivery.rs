@@ -85,7 +85,7 @@ async fn a_failing_endpoint_does_not_slow_another_subscription(backend: Backend)
     let sw = format!("msg_{}", id());
     let body =
         serde_json::to_vec(&serde_json::json!({"type": "invoice.paid", "data": {"id": "in_1", "amount": 1}})).unwrap();
-    let scheme = hookbus_ingress::verify::Scheme::StandardWebhooks;
+    let scheme = hookbus_ingress::verify::Scheme::of(hookbus_core::config::SchemeKind::StandardWebhooks);
     assert_eq!(bus::post_signed(&app.url, "acme", scheme, bus::SW_SECRET, &body, &sw).await.0, 202);
     let reqs = rx.wait_until("billing delivered", WAIT, |r| r.iter().any(|q| q.path == "/billing")).await;
     let elapsed = started.elapsed();

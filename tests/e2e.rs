@@ -37,7 +37,8 @@ async fn push_and_standard_webhooks_are_verified_mapped_and_signed(backend: Back
     let gh = id();
     let push = bus::github_push("acme/api", "mona@example.com");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let mut headers = Scheme::Github.sign(bus::GITHUB_SECRET, &push, now, &gh).unwrap();
+    let mut headers =
+        Scheme::of(hookbus_core::config::SchemeKind::Github).sign(bus::GITHUB_SECRET, &push, now, &gh).unwrap();
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     headers.push(("traceparent".into(), format!("00-{trace_id}-00f067aa0ba902b7-01")));
     let (status, body) = bus::post(&app.url, "github", &headers, &push).await;
@@ -46,7 +47,15 @@ async fn push_and_standard_webhooks_are_verified_mapped_and_signed(backend: Back
     let sw = format!("msg_{}", id());
     let invoice = serde_json::json!({"type": "invoice.paid", "data": {"id": "in_123", "amount": 4200}});
     let payload = serde_json::to_vec(&invoice).unwrap();
-    let (status, _) = bus::post_signed(&app.url, "acme", Scheme::StandardWebhooks, bus::SW_SECRET, &payload, &sw).await;
+    let (status, _) = bus::post_signed(
+        &app.url,
+        "acme",
+        Scheme::of(hookbus_core::config::SchemeKind::StandardWebhooks),
+        bus::SW_SECRET,
+        &payload,
+        &sw,
+    )
+    .await;
     assert_eq!(status, 202);
 
     let reqs = rx.wait_until("both deliveries", WAIT, |r| r.len() >= 2).await;
@@ -181,12 +190,21 @@ async fn bad_signature_is_rejected_and_nothing_is_published(backend: Backend) {
     let app = bus.start().await;
     let body = bus::github_push("acme/api", "a@b.c");
     let (bad, good) = (id(), id());
-    let (status, json) = bus::post_signed(&app.url, "github", Scheme::Github, "wrong-secret", &body, &bad).await;
+    let (status, json) = bus::post_signed(
+        &app.url,
+        "github",
+        Scheme::of(hookbus_core::config::SchemeKind::Github),
+        "wrong-secret",
+        &body,
+        &bad,
+    )
+    .await;
     assert_eq!((status, json["error"]["code"].as_str()), (401, Some("signature_mismatch")), "{json}");
     let mut tampered = body.clone();
     tampered[5] ^= 1;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let headers = Scheme::Github.sign(bus::GITHUB_SECRET, &body, now, &bad).unwrap();
+    let headers =
+        Scheme::of(hookbus_core::config::SchemeKind::Github).sign(bus::GITHUB_SECRET, &body, now, &bad).unwrap();
     assert_eq!(bus::post(&app.url, "github", &headers, &tampered).await.0, 401);
     assert_eq!(bus::post_github(&app.url, &body, &good).await.0, 202);
     let ids = ids_on_topic(&bus, &format!("{}-github", bus.prefix), 1).await;

@@ -127,7 +127,9 @@ async fn ten_thousand_events_survive_failures_and_two_sigkills(backend: Backend)
 
 async fn try_post(url: &str, body: &[u8], id: &str) -> Result<(u16, serde_json::Value), reqwest::Error> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let headers = hookbus_ingress::verify::Scheme::Github.sign(bus::GITHUB_SECRET, body, now, id).unwrap();
+    let headers = hookbus_ingress::verify::Scheme::of(hookbus_core::config::SchemeKind::Github)
+        .sign(bus::GITHUB_SECRET, body, now, id)
+        .unwrap();
     let mut req = reqwest::Client::new().post(format!("{url}/webhooks/github")).body(body.to_vec());
     for (k, v) in headers {
         req = req.header(k, v);

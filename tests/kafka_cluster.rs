@@ -36,7 +36,9 @@ struct Posted {
 
 async fn post_once(client: &reqwest::Client, url: &str, body: &[u8], id: &str) -> Result<(u16, bool), reqwest::Error> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let headers = hookbus_ingress::verify::Scheme::Github.sign(bus::GITHUB_SECRET, body, now, id).unwrap();
+    let headers = hookbus_ingress::verify::Scheme::of(hookbus_core::config::SchemeKind::Github)
+        .sign(bus::GITHUB_SECRET, body, now, id)
+        .unwrap();
     let mut req = client.post(format!("{url}/webhooks/github")).body(body.to_vec()).timeout(Duration::from_secs(30));
     for (k, v) in headers {
         req = req.header(k, v);

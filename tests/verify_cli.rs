@@ -267,3 +267,35 @@ fn public_key_schemes_take_public_key() {
     assert_exit(&out, 2);
     assert!(text(&out.stderr).contains("public key"), "{}", text(&out.stderr));
 }
+
+/// HubSpot v2 signs the method: its GET vector (hubspot-api-python `test_is_valid__v2_get_method`)
+/// is valid with `--method GET` and not as the default POST.
+#[test]
+fn method_is_given_for_schemes_that_sign_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = body_file(dir.path(), b"");
+    let run = |method: Option<&str>| {
+        let mut args = vec![
+            "verify",
+            "--scheme",
+            "hubspot_v2",
+            "--secret",
+            "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy",
+            "--url",
+            "https://www.example.com/webhook_uri",
+            "--header",
+            "X-HubSpot-Signature: eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e",
+            "--body-file",
+            &body,
+        ];
+        if let Some(m) = method {
+            args.extend(["--method", m]);
+        }
+        hookbus(&args)
+    };
+    assert_exit(&run(Some("GET")), 0);
+    assert_exit(&run(Some("get")), 0);
+    let out = run(None);
+    assert_exit(&out, 1);
+    assert!(text(&out.stderr).contains("signature_mismatch"), "{}", text(&out.stderr));
+}

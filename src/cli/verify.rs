@@ -36,6 +36,9 @@ pub struct VerifyArgs {
     /// The URL the provider posted to, for schemes that sign it (default: the source's `public_url`).
     #[arg(long, value_name = "U")]
     url: Option<String>,
+    /// The request's HTTP method, for schemes that sign it (HubSpot v2/v3 workflow actions send GET).
+    #[arg(long, value_name = "M", default_value = "POST")]
+    method: String,
     /// Unix time to check timestamps against (default: now).
     #[arg(long, value_name = "UNIX", allow_hyphen_values = true)]
     now: Option<i64>,
@@ -98,11 +101,12 @@ fn check(a: &VerifyArgs) -> Result<ExitCode, Usage> {
     let tolerance = a.tolerance.unwrap_or(tolerance);
     let url = a.url.as_deref().or(public_url.as_deref()).unwrap_or("");
 
-    let req = Inbound { headers: &headers, body: &body, url, now };
+    let method = a.method.to_ascii_uppercase();
+    let req = Inbound { method: &method, headers: &headers, body: &body, url, now };
     match scheme.verify(&req, &secrets, tolerance) {
-        Ok(()) => {
+        Ok(matched) => {
             // Which key matched tells an operator in the middle of a rotation which one the provider uses.
-            let index = secrets.iter().position(|s| scheme.verify(&req, std::slice::from_ref(s), tolerance).is_ok());
+            let index = secrets.iter().position(|s| std::ptr::eq(s, matched));
             let which = match index {
                 Some(i) if secrets.len() > 1 => format!(" (key {} of {})", i + 1, secrets.len()),
                 _ => String::new(),

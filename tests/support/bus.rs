@@ -287,13 +287,14 @@ pub async fn post(url: &str, source: &str, headers: &[(String, String)], body: &
 }
 
 pub async fn post_github(url: &str, body: &[u8], delivery: &str) -> (u16, serde_json::Value) {
-    post_signed(url, "github", Scheme::Github, GITHUB_SECRET, body, delivery).await
+    post_signed(url, "github", Scheme::of(hookbus_core::config::SchemeKind::Github), GITHUB_SECRET, body, delivery)
+        .await
 }
 
 /// Like [`post_github`], with the response headers.
 pub async fn post_github_full(url: &str, body: &[u8], id: &str) -> (u16, reqwest::header::HeaderMap) {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let headers = Scheme::Github.sign(GITHUB_SECRET, body, now, id).unwrap();
+    let headers = Scheme::of(hookbus_core::config::SchemeKind::Github).sign(GITHUB_SECRET, body, now, id).unwrap();
     let mut req = reqwest::Client::new().post(format!("{url}/webhooks/github")).body(body.to_vec());
     for (k, v) in headers {
         req = req.header(k, v);

@@ -15,6 +15,8 @@ pub enum IngressError {
     TooLarge { limit: usize },
     #[error("could not read the request body: {0}")]
     BodyRead(String),
+    #[error("the request body stalled: no data arrived within the server's body timeout")]
+    BodyTimeout,
     #[error("too many requests for this source; retry after {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
     #[error("content type `{got}` is not accepted by this source; it accepts: {allowed}")]
@@ -43,6 +45,7 @@ impl IngressError {
             Self::Verify(_) => StatusCode::UNAUTHORIZED,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyRead(_) | Self::BadHandshake(_) => StatusCode::BAD_REQUEST,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::HandshakeRejected(_) => StatusCode::FORBIDDEN,
@@ -59,6 +62,7 @@ impl IngressError {
             Self::Verify(v) => v.code(),
             Self::TooLarge { .. } => "payload_too_large",
             Self::BodyRead(_) => "body_read_error",
+            Self::BodyTimeout => "request_timeout",
             Self::RateLimited { .. } => "rate_limited",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::BadHandshake(_) => "bad_handshake",
@@ -82,6 +86,10 @@ impl IntoResponse for IngressError {
             }
             Self::MethodNotAllowed { allow, .. } => {
                 resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            // The rest of a stalled body may never come: do not wait for it on this connection.
+            Self::BodyTimeout => {
+                resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
                 resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

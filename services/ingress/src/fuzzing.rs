@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use hookbus_broker::{BrokerError, Publisher, Record};
-use hookbus_core::config::{Config, Secret, SourceConfig};
+use hookbus_core::config::{Config, SchemeKind, Secret, SourceConfig};
 use tower::ServiceExt as _;
 
 use crate::dedup::MemoryDedup;
@@ -33,46 +33,20 @@ fn scheme_from(config: &SourceConfig) -> Option<Scheme> {
     Scheme::from_config(config).ok()
 }
 
-/// Header names the schemes read, so that mutations hit the parsers rather than "missing header".
-const SIGNATURE_HEADERS: &[&str] = &[
-    "x-hub-signature-256",
-    "x-hub-signature",
-    "stripe-signature",
-    "webhook-id",
-    "webhook-timestamp",
-    "webhook-signature",
-    "svix-id",
-    "svix-timestamp",
-    "svix-signature",
-    "x-signature",
-    "x-signature-ed25519",
-    "x-signature-timestamp",
-    "x-slack-signature",
-    "x-slack-request-timestamp",
-    "x-zm-signature",
-    "x-zm-request-timestamp",
-    "twitch-eventsub-message-id",
-    "twitch-eventsub-message-timestamp",
-    "twitch-eventsub-message-signature",
-    "twitch-eventsub-message-type",
-    "x-twilio-signature",
-    "x-twilio-email-event-webhook-signature",
-    "x-twilio-email-event-webhook-timestamp",
-    "paddle-signature",
-    "x-square-hmacsha256-signature",
-    "x-hubspot-signature",
-    "x-hubspot-signature-v3",
-    "x-hubspot-request-timestamp",
-    "x-cc-webhook-signature",
-    "x-pagerduty-signature",
-    "x-wc-webhook-signature",
-    "linear-signature",
-    "typeform-signature",
-    "calendly-webhook-signature",
-    "x-shopify-hmac-sha256",
-    "x-gitlab-token",
-    "content-type",
-];
+/// Every setting the source's provider takes (PayPal's webhook id), so that every scheme loads.
+fn with_settings(mut config: SourceConfig) -> SourceConfig {
+    for key in crate::verify::provider(config.scheme).settings {
+        config.settings.insert((*key).to_owned(), "fuzz-setting".to_owned());
+    }
+    config
+}
+
+/// Header names the schemes read (each provider lists its own), so that mutations hit the
+/// parsers rather than "missing header".
+fn signature_headers() -> Vec<&'static str> {
+    let read = SchemeKind::KINDS.iter().flat_map(|k| crate::verify::provider(*k).headers.iter().copied());
+    read.chain(["content-type"]).collect()
+}
 
 const SECRETS: &[&str] = &[
     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
@@ -83,28 +57,11 @@ const SECRETS: &[&str] = &[
     "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==",
 ];
 
-/// Schemes whose `sign` output verifies on its own: everything signed is in the headers and body
-/// (not the URL, which the signer does not know, nor a timestamp inside the body).
-const ROUND_TRIP: &[&str] = &[
-    "standard_webhooks",
-    "github",
-    "stripe",
-    "gitlab",
-    "slack",
-    "shopify",
-    "paddle",
-    "hubspot_v1",
-    "coinbase_commerce",
-    "pagerduty",
-    "woocommerce",
-    "zoom",
-    "intercom",
-    "twitch",
-    "typeform",
-    "calendly",
-    "bitbucket",
-    "jira",
-];
+/// Whether a scheme's `sign` output verifies on its own: everything signed is in the headers and
+/// body (not the URL, which the signer does not know, nor a timestamp inside the body).
+fn round_trips(scheme: &Scheme) -> bool {
+    scheme.provider().round_trips
+}
 
 /// Signature verification for every scheme: a genuinely signed request (where the scheme can sign),
 /// then mutated headers, body, URL and clock. Checks verification never panics, and that an
@@ -129,7 +86,9 @@ fn verify_inner(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             "separator": if u.arbitrary()? { Some(u.arbitrary::<&str>()?) } else { None },
         });
     }
-    let Some(scheme) = serde_json::from_value::<SourceConfig>(source).ok().as_ref().and_then(scheme_from) else {
+    let Some(scheme) =
+        serde_json::from_value::<SourceConfig>(source).ok().map(with_settings).as_ref().and_then(scheme_from)
+    else {
         return Ok(());
     };
     let secret = if u.ratio(1, 8)? { u.arbitrary::<&str>()?.to_owned() } else { (*u.choose(SECRETS)?).to_owned() };
@@ -169,7 +128,7 @@ fn verify_inner(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
                 }
             }
             3 => {
-                let name = (*u.choose(SIGNATURE_HEADERS)?).as_bytes().to_vec();
+                let name = (*u.choose(&signature_headers())?).as_bytes().to_vec();
                 headers.push((name, u.arbitrary()?));
             }
             4 => headers.push((u.arbitrary()?, u.arbitrary()?)),
@@ -184,11 +143,12 @@ fn verify_inner(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         }
     }
     let secrets = [Secret::new(secret.as_str())];
-    let result = scheme.verify(&Inbound { headers: &map, body: &body, url: &url, now }, &secrets, tolerance);
+    let method = *u.choose(&["POST", "GET"])?;
+    let result = scheme.verify(&Inbound { method, headers: &map, body: &body, url: &url, now }, &secrets, tolerance);
     // The property `hookbus sign` and the router tests rely on: what `sign` produced verifies, at the
     // signing time, for schemes that do not sign the URL (the signer does not know it).
-    if !mutated && !signed.is_empty() && ROUND_TRIP.contains(&name) {
-        let at_signing = Inbound { headers: &map, body: &body, url: &url, now: 1_700_000_000 };
+    if !mutated && !signed.is_empty() && round_trips(&scheme) {
+        let at_signing = Inbound { method: "POST", headers: &map, body: &body, url: &url, now: 1_700_000_000 };
         let again = scheme.verify(&at_signing, &secrets, 300);
         assert!(again.is_ok(), "{name}: a request signed by `Scheme::sign` does not verify: {again:?}");
     }

@@ -1,22 +1,23 @@
 //! Endpoint-verification handshakes: the requests a provider sends when a webhook URL is
 //! registered, answered here and never published.
 //!
-//! Which a source answers: those its scheme implies (Slack `url_verification`, Zoom
-//! `endpoint.url_validation`, Twitch `webhook_callback_verification`, Discord's PINGs, all signed
-//! like any delivery, so they are answered only after the signature verified; and WooCommerce's
-//! unsigned creation ping, which carries nothing and is answered with an empty 200) plus the ones
-//! listed in
-//! `sources.NAME.handshakes` (Meta and WebSub `GET ?hub.*`, Microsoft Graph `?validationToken=`,
-//! none of which carries a signature). Everything here is a pure function of the request.
+//! Which a source answers: those its provider implies, written in the provider's file and
+//! dispatched from here (`before_verify`, `after_verify`; the GET/HEAD checks go straight through
+//! `Provider::get_handshake`): signed ones such as Slack's `url_verification`, Zoom's
+//! `endpoint.url_validation`, Twitch's `webhook_callback_verification`, Discord's PINGs and Xero's
+//! intent to receive, answered only after the signature verified; unsigned ones that carry nothing
+//! (WooCommerce's creation ping, monday.com's challenge, Dropbox's `?challenge=`). Plus those listed
+//! in `sources.NAME.handshakes`, implemented here: Meta and WebSub `GET ?hub.*`, Microsoft Graph
+//! `?validationToken=`, none of which carries a signature. Everything here is a pure function of
+//! the request.
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, Mac};
 use hookbus_core::config::{Handshake, Secret};
 use serde_json::Value;
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::IngressError;
+use crate::verify::Scheme;
 
 /// What to answer, and which handshake it was (the `kind` label of the handshake metric).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +36,7 @@ pub enum AnswerBody {
 }
 
 impl Answer {
-    fn text(kind: &'static str, text: impl Into<String>) -> Self {
+    pub(crate) fn text(kind: &'static str, text: impl Into<String>) -> Self {
         Self { kind, body: AnswerBody::Text(text.into()) }
     }
 }
@@ -59,7 +60,7 @@ impl IntoResponse for Answer {
 }
 
 /// URL-decoded value of query parameter `name` (the first one, if repeated).
-fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query?.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
@@ -73,16 +74,28 @@ pub fn before_body(handshakes: &[Handshake], query: Option<&str>) -> Option<Answ
     query_param(query, "validationToken").map(|token| Answer::text("msgraph", token))
 }
 
-/// Unsigned handshakes the scheme implies, checked on the body before verification: WooCommerce
-/// pings a new webhook's URL with the form body `webhook_id=<n>` and no signature, and refuses to
-/// save the webhook unless the answer is exactly 200 (`WC_Webhook::deliver_ping` in
-/// woocommerce/includes/class-wc-webhook.php).
-pub fn before_verify(scheme: &str, headers: &HeaderMap, body: &[u8]) -> Option<Answer> {
-    if scheme != "woocommerce" || headers.contains_key("x-wc-webhook-signature") {
-        return None;
-    }
-    let id = body.strip_prefix(b"webhook_id=")?;
-    (!id.is_empty() && id.len() <= 20 && id.iter().all(u8::is_ascii_digit)).then(|| Answer::text("woocommerce", ""))
+/// An unsigned handshake the scheme implies, recognised on the body before verification
+/// (WooCommerce's creation ping; see the provider's file).
+pub fn before_verify(scheme: &Scheme, headers: &HeaderMap, body: &[u8]) -> Option<Answer> {
+    (scheme.provider().unsigned_handshake)(headers, body)
+}
+
+/// A handshake the scheme implies, checked after the signature verified (these providers sign
+/// them; see each provider's file). `secret` is the source secret that verified the request
+/// (Zoom's answer is keyed by it). Ok(None): an ordinary delivery, to be published.
+pub fn after_verify(
+    scheme: &Scheme,
+    headers: &HeaderMap,
+    body: &[u8],
+    secret: &str,
+) -> Result<Option<Answer>, IngressError> {
+    (scheme.provider().handshake)(headers, body, secret)
+}
+
+/// Whether a GET is a `?hub.mode=` verification of intent the source answers (Meta, WebSub).
+pub fn is_hub_request(handshakes: &[Handshake], query: Option<&str>) -> bool {
+    let listed = handshakes.iter().any(|h| matches!(h, Handshake::Meta | Handshake::Websub));
+    listed && query_param(query, "hub.mode").is_some()
 }
 
 /// `GET /webhooks/{source}`: only Meta's and WebSub's verification of intent use it.
@@ -154,85 +167,30 @@ fn meta_challenge(
     Ok(Answer::text("meta", challenge))
 }
 
-/// Handshakes the scheme implies, checked after the signature verified (these providers sign
-/// them). `secret` is the source secret that verified the request (Zoom's answer is keyed by it).
-/// Ok(None): an ordinary delivery, to be published.
-pub fn after_verify(
-    scheme: &str,
-    headers: &HeaderMap,
-    body: &[u8],
-    secret: impl FnOnce() -> Option<String>,
-) -> Result<Option<Answer>, IngressError> {
-    match scheme {
-        "slack" => {
-            let Some(v) = json_of_type(body, "/type", "url_verification") else { return Ok(None) };
-            let challenge = string_at(&v, "/challenge", "Slack url_verification")?;
-            Ok(Some(Answer::text("slack", challenge)))
-        }
-        "zoom" => {
-            let Some(v) = json_of_type(body, "/event", "endpoint.url_validation") else { return Ok(None) };
-            let plain = string_at(&v, "/payload/plainToken", "Zoom endpoint.url_validation")?;
-            let secret = secret()
-                .ok_or_else(|| IngressError::Internal("no active secret to answer Zoom's url_validation".into()))?;
-            let encrypted = zoom_encrypted_token(&secret, &plain);
-            let body = serde_json::json!({ "plainToken": plain, "encryptedToken": encrypted });
-            Ok(Some(Answer { kind: "zoom", body: AnswerBody::Json(body) }))
-        }
-        // Discord checks an endpoint with a signed PING. Interactions: `type` 1, answered with a PONG
-        // `{"type":1}`. Webhook events (they carry `event`): `type` 0, answered 204; their `type` 1 is
-        // an event, published like any delivery.
-        "discord" => {
-            let Ok(v) = serde_json::from_slice::<Value>(body) else { return Ok(None) };
-            let ty = v.get("type").and_then(Value::as_u64);
-            let webhook_event = v.get("event").is_some() || v.get("version").is_some() && ty == Some(0);
-            Ok(match (webhook_event, ty) {
-                (true, Some(0)) => Some(Answer { kind: "discord", body: AnswerBody::Empty }),
-                (false, Some(1)) => {
-                    Some(Answer { kind: "discord", body: AnswerBody::Json(serde_json::json!({ "type": 1 })) })
-                }
-                _ => None,
-            })
-        }
-        "twitch" => {
-            let ty = headers.get("twitch-eventsub-message-type").and_then(|v| v.to_str().ok());
-            if ty.map(str::trim) != Some("webhook_callback_verification") {
-                return Ok(None);
-            }
-            let v: Value = serde_json::from_slice(body).map_err(|_| {
-                IngressError::BadHandshake("Twitch webhook_callback_verification body is not JSON".into())
-            })?;
-            let challenge = string_at(&v, "/challenge", "Twitch webhook_callback_verification")?;
-            Ok(Some(Answer::text("twitch", challenge)))
-        }
-        _ => Ok(None),
-    }
-}
-
 /// The body as JSON when the string at `pointer` equals `ty`.
-fn json_of_type(body: &[u8], pointer: &str, ty: &str) -> Option<Value> {
+pub(crate) fn json_of_type(body: &[u8], pointer: &str, ty: &str) -> Option<Value> {
     let v: Value = serde_json::from_slice(body).ok()?;
     (v.pointer(pointer)?.as_str()? == ty).then_some(v)
 }
 
-fn string_at(v: &Value, pointer: &str, what: &str) -> Result<String, IngressError> {
+pub(crate) fn string_at(v: &Value, pointer: &str, what: &str) -> Result<String, IngressError> {
     v.pointer(pointer)
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| IngressError::BadHandshake(format!("{what} without a string at `{pointer}`")))
 }
 
-/// Zoom: `encryptedToken` = hex HMAC-SHA256 of `plainToken` under the webhook secret token.
-pub fn zoom_encrypted_token(secret: &str, plain_token: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(plain_token.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use hookbus_core::config::SchemeKind;
+
     const NOW: i64 = 1_700_000_000;
+
+    fn of(kind: SchemeKind) -> Scheme {
+        Scheme::of(kind)
+    }
 
     fn secrets(values: &[&str]) -> Vec<Secret> {
         values.iter().map(|v| Secret::new(*v)).collect()
@@ -313,13 +271,16 @@ mod tests {
     fn slack_url_verification_echoes_the_challenge() {
         // https://docs.slack.dev/reference/events/url_verification (example payload)
         let body = br#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
-        let answer = after_verify("slack", &HeaderMap::new(), body, || None).unwrap().unwrap();
+        let answer = after_verify(&of(SchemeKind::Slack), &HeaderMap::new(), body, "").unwrap().unwrap();
         assert_eq!(answer, Answer::text("slack", "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"));
         // An event callback is an ordinary delivery.
         let event = br#"{"type":"event_callback","event":{"type":"app_mention"}}"#;
-        assert_eq!(after_verify("slack", &HeaderMap::new(), event, || None).unwrap(), None);
+        assert_eq!(after_verify(&of(SchemeKind::Slack), &HeaderMap::new(), event, "").unwrap(), None);
         let bad = br#"{"type":"url_verification"}"#;
-        assert_eq!(after_verify("slack", &HeaderMap::new(), bad, || None).unwrap_err().code(), "bad_handshake");
+        assert_eq!(
+            after_verify(&of(SchemeKind::Slack), &HeaderMap::new(), bad, "").unwrap_err().code(),
+            "bad_handshake"
+        );
     }
 
     #[test]
@@ -328,13 +289,13 @@ mod tests {
         // hex HMAC-SHA256(secret token, plainToken). Zoom publishes no vector; this one was computed with
         // `printf %s qgg8vlvZRS6UYooatFL8Aw | openssl dgst -sha256 -hmac secret-token`.
         let body = br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}"#;
-        let answer = after_verify("zoom", &HeaderMap::new(), body, || Some("secret-token".into())).unwrap().unwrap();
-        let expected = zoom_encrypted_token("secret-token", "qgg8vlvZRS6UYooatFL8Aw");
+        let answer = after_verify(&of(SchemeKind::Zoom), &HeaderMap::new(), body, "secret-token").unwrap().unwrap();
+        let expected = crate::verify::zoom::encrypted_token("secret-token", "qgg8vlvZRS6UYooatFL8Aw");
         assert_eq!(expected, "5b72bd117f184f54093c1c3c11499c1d13e6d56dc0d96e6b78fbfecedc953b75");
         let json = serde_json::json!({ "plainToken": "qgg8vlvZRS6UYooatFL8Aw", "encryptedToken": expected });
         assert_eq!(answer, Answer { kind: "zoom", body: AnswerBody::Json(json) });
         let meeting = br#"{"event":"meeting.started","payload":{}}"#;
-        assert_eq!(after_verify("zoom", &HeaderMap::new(), meeting, || None).unwrap(), None);
+        assert_eq!(after_verify(&of(SchemeKind::Zoom), &HeaderMap::new(), meeting, "").unwrap(), None);
     }
 
     #[test]
@@ -343,10 +304,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("Twitch-Eventsub-Message-Type", HeaderValue::from_static("webhook_callback_verification"));
         let body = br#"{"challenge":"pogchamp-kappa-360noscope-vohiyo","subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","status":"webhook_callback_verification_pending","type":"channel.follow"}}"#;
-        let answer = after_verify("twitch", &headers, body, || None).unwrap().unwrap();
+        let answer = after_verify(&of(SchemeKind::Twitch), &headers, body, "").unwrap().unwrap();
         assert_eq!(answer, Answer::text("twitch", "pogchamp-kappa-360noscope-vohiyo"));
         headers.insert("Twitch-Eventsub-Message-Type", HeaderValue::from_static("notification"));
-        assert_eq!(after_verify("twitch", &headers, body, || None).unwrap(), None);
+        assert_eq!(after_verify(&of(SchemeKind::Twitch), &headers, body, "").unwrap(), None);
     }
 
     #[test]
@@ -354,36 +315,48 @@ mod tests {
         let h = HeaderMap::new();
         // Interactions: https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint-acknowledging-ping-requests
         let ping = br#"{"id":"1","application_id":"2","type":1,"token":"t","version":1}"#;
-        let answer = after_verify("discord", &h, ping, || None).unwrap().unwrap();
+        let answer = after_verify(&of(SchemeKind::Discord), &h, ping, "").unwrap().unwrap();
         assert_eq!(answer, Answer { kind: "discord", body: AnswerBody::Json(serde_json::json!({ "type": 1 })) });
         let command = br#"{"id":"1","type":2,"data":{"name":"hello"}}"#;
-        assert_eq!(after_verify("discord", &h, command, || None).unwrap(), None);
+        assert_eq!(after_verify(&of(SchemeKind::Discord), &h, command, "").unwrap(), None);
         // Webhook events: https://discord.com/developers/docs/events/webhook-events#responding-to-ping
         let event_ping = br#"{"version":1,"application_id":"2","type":0}"#;
-        let answer = after_verify("discord", &h, event_ping, || None).unwrap().unwrap();
+        let answer = after_verify(&of(SchemeKind::Discord), &h, event_ping, "").unwrap().unwrap();
         assert_eq!(answer, Answer { kind: "discord", body: AnswerBody::Empty });
         assert_eq!(answer.into_response().status(), StatusCode::NO_CONTENT);
         let event = br#"{"version":1,"application_id":"2","type":1,"event":{"type":"APPLICATION_AUTHORIZED","timestamp":"2024-10-18T14:42:53.064834","data":{}}}"#;
-        assert_eq!(after_verify("discord", &h, event, || None).unwrap(), None, "an event is published");
+        assert_eq!(after_verify(&of(SchemeKind::Discord), &h, event, "").unwrap(), None, "an event is published");
     }
 
     #[test]
     fn woocommerce_ping_is_answered_only_as_an_unsigned_webhook_id_form() {
         // WC_Webhook::deliver_ping posts `webhook_id=<id>` without signature headers.
         let h = HeaderMap::new();
-        assert_eq!(before_verify("woocommerce", &h, b"webhook_id=42"), Some(Answer::text("woocommerce", "")));
+        assert_eq!(
+            before_verify(&of(SchemeKind::Woocommerce), &h, b"webhook_id=42"),
+            Some(Answer::text("woocommerce", ""))
+        );
         for body in [&b"webhook_id="[..], b"webhook_id=42&x=1", b"{\"id\":42}", b"webhook_id=123456789012345678901"] {
-            assert_eq!(before_verify("woocommerce", &h, body), None, "{:?}", String::from_utf8_lossy(body));
+            assert_eq!(
+                before_verify(&of(SchemeKind::Woocommerce), &h, body),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
         }
         let mut signed = HeaderMap::new();
         signed.insert("X-WC-Webhook-Signature", HeaderValue::from_static("abc="));
-        assert_eq!(before_verify("woocommerce", &signed, b"webhook_id=42"), None, "a signed delivery is verified");
-        assert_eq!(before_verify("github", &h, b"webhook_id=42"), None);
+        assert_eq!(
+            before_verify(&of(SchemeKind::Woocommerce), &signed, b"webhook_id=42"),
+            None,
+            "a signed delivery is verified"
+        );
+        assert_eq!(before_verify(&of(SchemeKind::Github), &h, b"webhook_id=42"), None);
     }
 
     #[test]
     fn other_schemes_have_no_implied_handshake() {
         let body = br#"{"type":"url_verification","challenge":"x"}"#;
-        assert_eq!(after_verify("github", &HeaderMap::new(), body, || None).unwrap(), None);
+        assert_eq!(after_verify(&of(SchemeKind::Github), &HeaderMap::new(), body, "").unwrap(), None);
     }
 }

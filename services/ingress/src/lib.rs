@@ -9,6 +9,7 @@ mod error;
 pub mod fuzzing;
 pub mod handshake;
 pub mod limits;
+pub mod listener;
 mod metrics;
 mod normalize;
 mod router;

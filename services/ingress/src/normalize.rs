@@ -1,116 +1,22 @@
-//! From a verified request to a CloudEvent: the provider's event type and delivery id per scheme.
-//!
-//! The id is what the provider documents as identifying a delivery (stable across its retries),
-//! or failing that the event's own id; it becomes the CloudEvent id and the dedup key. Batching
-//! providers (HubSpot, SendGrid) get one only for a batch of one event; a batch without a common
-//! event type is typed `webhook`.
+//! From a verified request to a CloudEvent: the provider's event type and delivery id, as each
+//! provider's `identify` reads them (see `verify/identify.rs`); the id becomes the CloudEvent id
+//! and the dedup key. Without an event type the event is typed `webhook`.
 use axum::http::HeaderMap;
 use hookbus_core::CloudEvent;
 use serde_json::Value;
 
 use crate::source::Source;
-use crate::verify::Scheme;
+use crate::verify::Prefix;
 
 fn header(h: &HeaderMap, name: &str) -> Option<String> {
     h.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-/// A string, or a number as its text (some providers use numeric ids).
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn body_str(body: &Option<Value>, pointer: &str) -> Option<String> {
-    text(body.as_ref()?.pointer(pointer)?)
-}
-
-/// For a JSON array of events: the id of the only event, and the type all events share.
-fn batch(body: &Option<Value>, id: &str, ty: &str) -> (Option<String>, Option<String>) {
-    let Some(events) = body.as_ref().and_then(Value::as_array) else { return (None, None) };
-    let id = match events.as_slice() {
-        [only] => only.get(id).and_then(text),
-        _ => None,
-    };
-    let types: Vec<Option<String>> = events.iter().map(|e| e.get(ty).and_then(text)).collect();
-    let ty = match types.first() {
-        Some(Some(first)) if types.iter().all(|t| t.as_ref() == Some(first)) => Some(first.clone()),
-        _ => None,
-    };
-    (id, ty)
-}
-
-/// Discord interaction types by number (webhook events carry a string `event.type` instead).
-fn discord_type(body: &Option<Value>) -> Option<String> {
-    body_str(body, "/event/type").or_else(|| {
-        let name = match body.as_ref()?.get("type")?.as_u64()? {
-            1 => "ping",
-            2 => "application_command",
-            3 => "message_component",
-            4 => "application_command_autocomplete",
-            5 => "modal_submit",
-            _ => return None,
-        };
-        Some(name.to_owned())
-    })
-}
-
-/// The provider's delivery id (the dedup key) and the event type suffix, as each provider sends them.
-fn identify(scheme: &Scheme, h: &HeaderMap, body: &Option<Value>) -> (Option<String>, Option<String>) {
-    match scheme {
-        Scheme::Github => (header(h, "x-github-delivery"), header(h, "x-github-event")),
-        Scheme::Stripe => (body_str(body, "/id"), body_str(body, "/type")),
-        Scheme::StandardWebhooks => (
-            header(h, "webhook-id").or_else(|| header(h, "svix-id")),
-            body_str(body, "/type").or_else(|| body_str(body, "/eventType")),
-        ),
-        Scheme::Hmac { params: p, .. } => {
-            (p.id_header.as_deref().and_then(|n| header(h, n)), p.type_header.as_deref().and_then(|n| header(h, n)))
-        }
-        // `Idempotency-Key` (GitLab 17.4+) is stable across retries; `X-Gitlab-Event-UUID` before it.
-        Scheme::Gitlab => (
-            header(h, "idempotency-key").or_else(|| header(h, "x-gitlab-event-uuid")),
-            body_str(body, "/object_kind").or_else(|| body_str(body, "/event_name")),
-        ),
-        // Events API; slash commands and interactivity are forms and carry no JSON id.
-        Scheme::Slack => {
-            (body_str(body, "/event_id"), body_str(body, "/event/type").or_else(|| body_str(body, "/type")))
-        }
-        Scheme::Shopify => (header(h, "x-shopify-webhook-id"), header(h, "x-shopify-topic")),
-        Scheme::Twilio { .. } => (header(h, "i-twilio-idempotency-token"), None),
-        Scheme::Paddle => (body_str(body, "/event_id"), body_str(body, "/event_type")),
-        Scheme::Square { .. } => (body_str(body, "/event_id"), body_str(body, "/type")),
-        Scheme::Hubspot { .. } | Scheme::HubspotV2 { .. } | Scheme::HubspotV1 => {
-            batch(body, "eventId", "subscriptionType")
-        }
-        Scheme::Sendgrid => batch(body, "sg_event_id", "event"),
-        Scheme::CoinbaseCommerce => (body_str(body, "/event/id"), body_str(body, "/event/type")),
-        Scheme::Pagerduty => (body_str(body, "/event/id"), body_str(body, "/event/event_type")),
-        Scheme::Woocommerce => (header(h, "x-wc-webhook-delivery-id"), header(h, "x-wc-webhook-topic")),
-        Scheme::Zoom => (header(h, "x-zm-trackingid"), body_str(body, "/event")),
-        Scheme::Linear => (header(h, "linear-delivery"), header(h, "linear-event").or_else(|| body_str(body, "/type"))),
-        // Mailgun signs only timestamp + token and says to refuse reused tokens: the token is the key.
-        Scheme::Mailgun => (body_str(body, "/signature/token"), body_str(body, "/event-data/event")),
-        Scheme::Intercom => (body_str(body, "/id"), body_str(body, "/topic")),
-        Scheme::Twitch => (header(h, "twitch-eventsub-message-id"), header(h, "twitch-eventsub-subscription-type")),
-        Scheme::Discord => (body_str(body, "/id"), discord_type(body)),
-        Scheme::Typeform => (body_str(body, "/event_id"), body_str(body, "/event_type")),
-        Scheme::Calendly => (None, body_str(body, "/event")),
-        Scheme::Bitbucket => {
-            (header(h, "x-request-uuid").or_else(|| header(h, "x-request-id")), header(h, "x-event-key"))
-        }
-        Scheme::Jira => (header(h, "x-atlassian-webhook-identifier"), body_str(body, "/webhookEvent")),
-    }
 }
 
 /// Builds the envelope. `id` is the provider's delivery id when it sends one, else a UUIDv7.
 /// The second value is the provider's id alone: the dedup key (None when the provider sent none).
 pub fn normalize(source: &Source, headers: &HeaderMap, body: &[u8]) -> (CloudEvent, Option<String>) {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let (provider_id, ty) = identify(&source.scheme, headers, &parsed);
+    let (provider_id, ty) = source.scheme.identify(headers, parsed.as_ref());
     let id = provider_id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let ty = format!("{}.{}", source.scheme_prefix(), ty.as_deref().unwrap_or("webhook"));
     let ct = header(headers, "content-type");
@@ -132,10 +38,10 @@ impl Source {
     /// The provider's name (`github.push`, `stripe.invoice.paid`, `hubspot.contact.creation`);
     /// generic sources use their own name.
     fn scheme_prefix(&self) -> &str {
-        match &self.scheme {
-            Scheme::StandardWebhooks | Scheme::Hmac { .. } => &self.name,
-            Scheme::Hubspot { .. } | Scheme::HubspotV2 { .. } | Scheme::HubspotV1 => "hubspot",
-            other => other.name(),
+        match self.scheme.provider().prefix {
+            Prefix::Source => &self.name,
+            Prefix::Fixed(name) => name,
+            Prefix::Name => self.scheme.name(),
         }
     }
 }
@@ -150,7 +56,7 @@ mod tests {
 
     fn ids(kind: SchemeKind, pairs: &[(&str, &str)], body: Value) -> Ids {
         let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        identify(&scheme(kind), &headers(&pairs), &Some(body))
+        scheme(kind).identify(&headers(&pairs), Some(&body))
     }
 
     /// What `identify` returns: the delivery id and the event type.

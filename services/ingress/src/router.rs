@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
 use hookbus_broker::{Publisher, Record};
-use hookbus_core::config::{Handshake, Secret};
+use hookbus_core::config::Handshake;
 use hookbus_core::live::{Rejection, RejectionSink};
 use time::OffsetDateTime;
 use tracing::Instrument;
@@ -92,14 +92,22 @@ async fn accept(
     if let Some(limiter) = &source.rate_limiter {
         limiter.check()?;
     }
-    // Unsigned handshakes carried in the query (Meta and WebSub GET, Microsoft Graph POST).
+    // Unsigned handshakes carried in the query (Meta and WebSub GET, Microsoft Graph POST). A
+    // provider that delivers webhooks with GET (HubSpot workflow actions) has its GETs verified and
+    // published like POSTs, unless one is a `?hub.mode=` handshake the source lists.
+    let delivers_get = source.scheme.provider().delivers_get;
     if method == Method::GET || method == Method::HEAD {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let answer = handshake::on_get(&source.handshakes, uri.query(), &source.secrets, now)?;
-        return Ok(answered(st, name, answer));
-    }
-    if method != Method::POST {
-        let get = source.handshakes.iter().any(|h| matches!(h, Handshake::Meta | Handshake::Websub));
+        if let Some(answer) = (source.scheme.provider().get_handshake)(method.as_str(), headers, uri.query()) {
+            return Ok(answered(st, name, answer));
+        }
+        let query_handshake = handshake::is_hub_request(&source.handshakes, uri.query());
+        if !(delivers_get && method == Method::GET) || query_handshake {
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let answer = handshake::on_get(&source.handshakes, uri.query(), &source.secrets, now)?;
+            return Ok(answered(st, name, answer));
+        }
+    } else if method != Method::POST {
+        let get = delivers_get || source.handshakes.iter().any(|h| matches!(h, Handshake::Meta | Handshake::Websub));
         return Err(IngressError::MethodNotAllowed {
             method: method.to_string(),
             allow: if get { "GET, POST" } else { "POST" },
@@ -115,26 +123,32 @@ async fn accept(
     if declared.is_some_and(|n| n > limit) {
         return Err(IngressError::TooLarge { limit });
     }
-    check_media_type(&source.content_types, headers)?;
+    // A GET delivery has no body and so no media type.
+    if method == Method::POST {
+        check_media_type(&source.content_types, headers)?;
+    }
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if too_large { IngressError::TooLarge { limit } } else { IngressError::BodyRead(e.to_string()) }
+        // The cause sits some levels down, each body wrapper adding one.
+        let mut causes = std::iter::successors(std::error::Error::source(&e), |c| c.source());
+        let cause =
+            causes.find(|c| c.is::<http_body_util::LengthLimitError>() || c.is::<tower_http::timeout::TimeoutError>());
+        if cause.is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+            IngressError::TooLarge { limit }
+        } else if cause.is_some() {
+            IngressError::BodyTimeout
+        } else {
+            IngressError::BodyRead(e.to_string())
+        }
     })?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let url = uri.to_string();
-    let secrets: Vec<_> = source.secrets.iter().filter(|s| s.active_at(now)).cloned().collect();
-    if let Some(answer) = handshake::before_verify(source.scheme.name(), headers, &bytes) {
+    if let Some(answer) = handshake::before_verify(&source.scheme, headers, &bytes) {
         return Ok(answered(st, name, answer));
     }
-    let inbound = Inbound { headers, body: &bytes, url: &url, now };
-    source.scheme.verify(&inbound, &secrets, source.tolerance_secs)?;
+    let inbound = Inbound { method: method.as_str(), headers, body: &bytes, url: &url, now };
+    let matched = source.scheme.verify(&inbound, &source.secrets, source.tolerance_secs)?;
     // Signed handshakes (Slack, Zoom, Twitch, Discord): answered only once the signature verified.
-    let matching_secret = || {
-        let verifies =
-            |s: &&Secret| source.scheme.verify(&inbound, std::slice::from_ref(*s), source.tolerance_secs).is_ok();
-        secrets.iter().find(verifies).map(|s| s.value.clone())
-    };
-    if let Some(answer) = handshake::after_verify(source.scheme.name(), headers, &bytes, matching_secret)? {
+    if let Some(answer) = handshake::after_verify(&source.scheme, headers, &bytes, &matched.value)? {
         return Ok(answered(st, name, answer));
     }
 

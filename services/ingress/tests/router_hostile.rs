@@ -271,7 +271,7 @@ async fn zoom_url_validation_is_answered_with_the_hmac_under_the_secret_that_ver
     let body = br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}"#;
     let reply = h.send(h.signed("zoom", "/webhooks/zoom", body, "unused", &[])).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    let expected = hookbus_ingress::handshake::zoom_encrypted_token(SECRET, "qgg8vlvZRS6UYooatFL8Aw");
+    let expected = hookbus_ingress::verify::zoom::encrypted_token(SECRET, "qgg8vlvZRS6UYooatFL8Aw");
     assert_eq!(reply.json(), json!({ "plainToken": "qgg8vlvZRS6UYooatFL8Aw", "encryptedToken": expected }));
     assert_eq!(h.publisher.count(), 0);
     let text = h.metrics().await;
@@ -312,4 +312,68 @@ async fn woocommerce_creation_ping_gets_200_and_its_deliveries_are_verified() {
     let reply = h.send(h.signed("woo", "/webhooks/woo", br#"{"id":17,"status":"processing"}"#, "wc-1", &[])).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
     assert_eq!(h.publisher.count(), 1);
+}
+
+// -------------------------------------------------------------------------------------------------
+// GET deliveries (HubSpot workflow webhook actions).
+
+/// HubSpot v2 signs `secret + method + URI + body`; a workflow action configured for GET sends an
+/// empty body. The vector is HubSpot's own (hubspot-api-python `test_is_valid__v2_get_method`).
+#[tokio::test]
+async fn a_signed_get_to_a_source_whose_provider_sends_them_is_verified_and_published() {
+    let h = Harness::from_toml(
+        "[sources.hs]\nscheme = \"hubspot_v2\"\npublic_url = \"https://www.example.com/webhook_uri\"\n\
+         secrets = [{ value = \"yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy\" }]\nhandshakes = [\"websub\"]\n\
+         [sources.gh]\nscheme = \"github\"\nsecrets = [{ value = \"s\" }]\n",
+    );
+    let get = |uri: &str, sig: &str| {
+        Request::get(uri)
+            .header("X-HubSpot-Signature", sig)
+            .header("X-HubSpot-Signature-Version", "v2")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let good = "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e";
+    let reply = h.send(get("/webhooks/hs", good)).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
+    assert_eq!(h.publisher.count(), 1);
+    // The same signature does not hold for a POST, nor for a GET with another query.
+    let post = Request::post("/webhooks/hs").header("X-HubSpot-Signature", good).body(Body::empty()).unwrap();
+    h.send(post).await.assert_error(StatusCode::UNAUTHORIZED, "signature_mismatch");
+    h.send(get("/webhooks/hs?x=1", good)).await.assert_error(StatusCode::UNAUTHORIZED, "signature_mismatch");
+    // An unsigned GET is refused, not answered as a handshake.
+    h.get("/webhooks/hs").await.assert_error(StatusCode::UNAUTHORIZED, "missing_signature_header");
+    // The source's listed WebSub handshake is still answered on GET.
+    h.get("/webhooks/hs?hub.mode=subscribe&hub.topic=t&hub.challenge=c1").await.assert_echo("c1");
+    // Other providers still take GET only as a handshake.
+    h.get("/webhooks/gh").await.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    let put = Request::builder().method(Method::PUT).uri("/webhooks/hs").body(Body::empty()).unwrap();
+    assert_eq!(h.send(put).await.header(header::ALLOW), "GET, POST");
+    assert_eq!(h.publisher.count(), 1);
+}
+
+/// Endpoint checks a provider sends with GET or HEAD are answered through its provider file:
+/// Dropbox's `?challenge=`, Okta's verification header, Trello's creation HEAD.
+#[tokio::test]
+async fn provider_get_and_head_checks_are_answered_without_publishing() {
+    let h = Harness::from_toml(
+        "[sources.db]\nscheme = \"dropbox\"\nsecrets = [{ value = \"s\" }]\n\
+         [sources.ok]\nscheme = \"okta\"\nsecrets = [{ value = \"s\" }]\n\
+         [sources.tr]\nscheme = \"trello\"\npublic_url = \"https://hooks.example.com/tr\"\nsecrets = [{ value = \"s\" }]\n",
+    );
+    let reply = h.get("/webhooks/db?challenge=ab%3Cc").await;
+    reply.assert_echo("ab<c");
+    let okta =
+        Request::get("/webhooks/ok").header("X-Okta-Verification-Challenge", "v-123").body(Body::empty()).unwrap();
+    let reply = h.send(okta).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json(), json!({ "verification": "v-123" }));
+    let head = Request::head("/webhooks/tr").body(Body::empty()).unwrap();
+    assert_eq!(h.send(head).await.status, StatusCode::OK);
+    // Without the provider's marker, GET stays refused.
+    h.get("/webhooks/db").await.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    h.get("/webhooks/tr").await.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_eq!(h.publisher.count(), 0);
+    let text = h.metrics().await;
+    assert!(text.contains(r#"hookbus_ingress_handshakes_total{source="db",kind="dropbox"} 1"#), "{text}");
 }

@@ -13,11 +13,26 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// On SIGTERM, how long in-flight work may take before the process exits.
     pub shutdown_grace_secs: u64,
+    /// A connection whose request headers are not complete this long after it opened (or after
+    /// its previous response) is closed, like nginx's `client_header_timeout`.
+    pub header_timeout_secs: u64,
+    /// A request whose body sends nothing for this long is answered 408 and its connection
+    /// closed, like nginx's `client_body_timeout`.
+    pub body_timeout_secs: u64,
+    /// Connections open at once; beyond this a new connection is closed straight away.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".into(), max_body_bytes: 1024 * 1024, shutdown_grace_secs: 30 }
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 1024 * 1024,
+            shutdown_grace_secs: 30,
+            header_timeout_secs: 10,
+            body_timeout_secs: 15,
+            max_connections: 4096,
+        }
     }
 }
 

@@ -3,103 +3,122 @@ use serde::{Deserialize, Serialize};
 
 use super::secret::SecretRef;
 
-/// The signature scheme a source uses. The serde names (`snake_case`) are the config spelling,
-/// listed in [`SchemeKind::ALL`]; what each one checks is documented in docs/sources.md and on the
-/// scheme's file in `services/ingress/src/verify/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SchemeKind {
-    /// Standard Webhooks `webhook-id`, `webhook-timestamp`, `webhook-signature`; Svix's `svix-*`
-    /// headers too, so `svix` is accepted as another name for it.
-    #[serde(alias = "svix")]
-    StandardWebhooks,
-    /// GitHub `X-Hub-Signature-256: sha256=<hex>`, or the legacy `X-Hub-Signature: sha1=<hex>`.
-    Github,
-    /// Stripe `Stripe-Signature: t=...,v1=...` with a timestamp tolerance.
-    Stripe,
-    /// A configurable HMAC (see `[sources.NAME.hmac]`).
-    Hmac,
-    /// GitLab `X-Gitlab-Token`: the secret itself (it signs nothing).
-    Gitlab,
-    /// Slack `X-Slack-Signature: v0=<hex>` over `v0:{timestamp}:{body}`.
-    Slack,
-    /// Shopify `X-Shopify-Hmac-Sha256: <base64>`.
-    Shopify,
-    /// Twilio `X-Twilio-Signature`: HMAC-SHA1 of the URL and the sorted form parameters (or of the
-    /// URL with `bodySHA256` for JSON bodies). Needs `public_url` behind a proxy.
-    Twilio,
-    /// Paddle Billing `Paddle-Signature: ts=...;h1=<hex>` over `{ts}:{body}`.
-    Paddle,
-    /// Square `x-square-hmacsha256-signature`: base64 HMAC-SHA256 of the notification URL + body.
-    Square,
-    /// HubSpot `X-HubSpot-Signature-v3` (method, URI, body, millisecond timestamp).
-    Hubspot,
-    /// HubSpot legacy v2 `X-HubSpot-Signature`: SHA-256 of secret + method + URI + body.
-    HubspotV2,
-    /// HubSpot legacy v1 `X-HubSpot-Signature`: SHA-256 of secret + body.
-    HubspotV1,
-    /// SendGrid Event Webhook: ECDSA P-256 over timestamp + body; the "secret" is the public key.
-    Sendgrid,
-    /// Coinbase Commerce `X-CC-Webhook-Signature: <hex>`.
-    CoinbaseCommerce,
-    /// PagerDuty v3 webhooks `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>]`.
-    Pagerduty,
-    /// WooCommerce `X-WC-Webhook-Signature: <base64>`.
-    Woocommerce,
-    /// Zoom `x-zm-signature: v0=<hex>` over `v0:{timestamp}:{body}`.
-    Zoom,
-    /// Linear `Linear-Signature: <hex>` plus `webhookTimestamp` in the body.
-    Linear,
-    /// Mailgun: `signature.{timestamp,token,signature}` fields in the body.
-    Mailgun,
-    /// Intercom `X-Hub-Signature: sha1=<hex>`.
-    Intercom,
-    /// Twitch EventSub `Twitch-Eventsub-Message-Signature: sha256=<hex>` over id + timestamp + body.
-    Twitch,
-    /// Discord interactions: Ed25519 over timestamp + body; the "secret" is the app's public key.
-    Discord,
-    /// Typeform `Typeform-Signature: sha256=<base64>`.
-    Typeform,
-    /// Calendly `Calendly-Webhook-Signature: t=...,v1=<hex>` over `{t}.{body}`.
-    Calendly,
-    /// Bitbucket `X-Hub-Signature: sha256=<hex>`.
-    Bitbucket,
-    /// Jira Cloud admin webhooks with a secret: `X-Hub-Signature: sha256=<hex>`.
-    Jira,
+/// Every provider, one line each: its [`SchemeKind`] variant and its file in
+/// `services/ingress/src/verify/`, whose name is the config spelling (`scheme = "github"`). The
+/// ingress builds its dispatch table from this same list, so adding a provider is that file plus
+/// one line here. Attributes on a line go to the enum variant (e.g. a serde alias).
+#[macro_export]
+macro_rules! with_providers {
+    ($then:ident) => {
+        $then! {
+            // Standard Webhooks; Svix sends the same scheme under `svix-*` headers.
+            #[serde(alias = "svix")]
+            StandardWebhooks => standard_webhooks,
+            Github => github,
+            Stripe => stripe,
+            Hmac => hmac,
+            Gitlab => gitlab,
+            Slack => slack,
+            Shopify => shopify,
+            Twilio => twilio,
+            Paddle => paddle,
+            Square => square,
+            Hubspot => hubspot,
+            HubspotV2 => hubspot_v2,
+            HubspotV1 => hubspot_v1,
+            Sendgrid => sendgrid,
+            CoinbaseCommerce => coinbase_commerce,
+            Pagerduty => pagerduty,
+            Woocommerce => woocommerce,
+            Zoom => zoom,
+            Linear => linear,
+            Mailgun => mailgun,
+            Intercom => intercom,
+            Twitch => twitch,
+            Discord => discord,
+            Typeform => typeform,
+            Calendly => calendly,
+            Bitbucket => bitbucket,
+            Jira => jira,
+            Razorpay => razorpay,
+            Paystack => paystack,
+            LemonSqueezy => lemon_squeezy,
+            Line => line,
+            Sentry => sentry,
+            Vercel => vercel,
+            CheckoutCom => checkout_com,
+            Segment => segment,
+            Intuit => intuit,
+            Clickup => clickup,
+            Gitea => gitea,
+            Notion => notion,
+            CalCom => cal_com,
+            TerraformCloud => terraform_cloud,
+            Helpscout => helpscout,
+            Mailersend => mailersend,
+            Xero => xero,
+            Mux => mux,
+            Frameio => frameio,
+            Customerio => customerio,
+            Webflow => webflow,
+            Zendesk => zendesk,
+            Recurly => recurly,
+            Persona => persona,
+            Buildkite => buildkite,
+            Dropbox => dropbox,
+            Nylas => nylas,
+            Okta => okta,
+            Telegram => telegram,
+            BasicAuth => basic_auth,
+            Trello => trello,
+            // `box` is a Rust keyword, so the file is box_com.rs; `box` is accepted in config too.
+            #[serde(alias = "box")]
+            BoxCom => box_com,
+            Docusign => docusign,
+            Circleci => circleci,
+            Airtable => airtable,
+            Sumsub => sumsub,
+            Figma => figma,
+            Adyen => adyen,
+            Monday => monday,
+            Netlify => netlify,
+            Plaid => plaid,
+            AwsSns => aws_sns,
+            Paypal => paypal,
+            Gogs => gogs,
+        }
+    };
 }
 
-impl SchemeKind {
-    /// Every config name, in declaration order (`svix` is an alias and not listed).
-    pub const ALL: [&'static str; 27] = [
-        "standard_webhooks",
-        "github",
-        "stripe",
-        "hmac",
-        "gitlab",
-        "slack",
-        "shopify",
-        "twilio",
-        "paddle",
-        "square",
-        "hubspot",
-        "hubspot_v2",
-        "hubspot_v1",
-        "sendgrid",
-        "coinbase_commerce",
-        "pagerduty",
-        "woocommerce",
-        "zoom",
-        "linear",
-        "mailgun",
-        "intercom",
-        "twitch",
-        "discord",
-        "typeform",
-        "calendly",
-        "bitbucket",
-        "jira",
-    ];
+/// Defines [`SchemeKind`] from the provider list.
+macro_rules! scheme_kind {
+    ($($(#[$attr:meta])* $kind:ident => $file:ident,)*) => {
+        /// The signature scheme a source uses. The serde names (`snake_case`) are the config
+        /// spelling and equal the provider's file name; what each one checks is documented in
+        /// docs/sources.md and in the provider's file in `services/ingress/src/verify/`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum SchemeKind {
+            $($(#[$attr])* $kind,)*
+        }
+
+        impl SchemeKind {
+            /// Every kind, in list order.
+            pub const KINDS: &'static [SchemeKind] = &[$(SchemeKind::$kind),*];
+            /// Every config name, in list order (aliases such as `svix` are not listed).
+            pub const ALL: &'static [&'static str] = &[$(stringify!($file)),*];
+
+            /// The config name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(SchemeKind::$kind => stringify!($file),)*
+                }
+            }
+        }
+    };
 }
+
+with_providers!(scheme_kind);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -197,6 +216,10 @@ pub struct SourceConfig {
     /// (Slack, Zoom and Twitch answer theirs by scheme): `["meta", "msgraph", "websub"]`.
     #[serde(default)]
     pub handshakes: Vec<Handshake>,
+    /// Provider-specific settings that are neither secrets nor URLs (e.g. PayPal's `webhook_id`);
+    /// each provider says which it takes and refuses others at load time.
+    #[serde(default)]
+    pub settings: std::collections::BTreeMap<String, String>,
 }
 
 /// A provider's endpoint-verification request that is not implied by the signature scheme.

@@ -107,3 +107,19 @@ fn delivery_timeout_stays_inside_the_consumer_session_and_poll_interval() {
     assert_eq!(keys, ["broker.kafka.max_poll_interval_ms", "subscriptions.crm.timeout_ms"], "{found:?}");
     assert!(found[1].message.contains("max_poll_interval_ms (20000)"), "{}", found[1].message);
 }
+
+#[test]
+fn every_scheme_kind_is_spelled_in_config_as_its_provider_file() {
+    use super::SchemeKind;
+    assert_eq!(SchemeKind::KINDS.len(), SchemeKind::ALL.len());
+    for kind in SchemeKind::KINDS {
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
+        let back: SchemeKind = serde_json::from_value(kind.name().into()).unwrap();
+        assert_eq!(back, *kind);
+    }
+    let svix: SchemeKind = serde_json::from_value("svix".into()).unwrap();
+    assert_eq!(svix, SchemeKind::StandardWebhooks);
+    // `box` is a Rust keyword, so Box's file and name are `box_com`; the plain name works in config.
+    let boxed: SchemeKind = serde_json::from_value("box".into()).unwrap();
+    assert_eq!((boxed, boxed.name()), (SchemeKind::BoxCom, "box_com"));
+}

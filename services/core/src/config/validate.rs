@@ -21,6 +21,15 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
     if let Some(a) = &c.admin {
         admin_issues(a, &mut issue);
     }
+    for (key, value) in [
+        ("header_timeout_secs", c.server.header_timeout_secs),
+        ("body_timeout_secs", c.server.body_timeout_secs),
+        ("max_connections", c.server.max_connections as u64),
+    ] {
+        if value == 0 {
+            issue(format!("server.{key}"), "must be greater than 0 (0 would refuse every request)".into());
+        }
+    }
     if !valid_name(&c.broker.topic_prefix) {
         issue("broker.topic_prefix".into(), NAME_RULE.into());
     }

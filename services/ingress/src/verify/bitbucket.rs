@@ -7,6 +7,8 @@ use hookbus_core::config::HmacAlgorithm::Sha256;
 use hookbus_core::config::SigEncoding::Hex;
 
 use super::mac::{BodyMac, pairs};
+use super::Provider;
+use super::identify::header;
 
 const HEADER: &str = "X-Hub-Signature";
 pub(super) const MAC: BodyMac = BodyMac { header: HEADER, prefix: "sha256=", alg: Sha256, enc: Hex };
@@ -19,6 +21,15 @@ pub(super) fn sign(secret: &str, body: &[u8], delivery_id: &str) -> Vec<(String,
         ("Content-Type", "application/json".into()),
     ])
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Bitbucket: X-Hub-Signature sha256=<hex HMAC-SHA256 of the body>",
+    headers: &[HEADER],
+    verify: |_, req, keys, _| MAC.verify(req, keys),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.id)),
+    identify: |_, h, _| (header(h, "x-request-uuid").or_else(|| header(h, "x-request-id")), header(h, "x-event-key")),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {

@@ -5,14 +5,17 @@ use hookbus_core::config::HmacAlgorithm::Sha256;
 
 use super::mac::{any_matches, compute, outcome, pairs, parse_ts_sigs};
 use super::{Inbound, VerifyError, check_tolerance, required_header};
+use super::Provider;
+use super::identify::body_str;
 
 const HEADER: &str = "Calendly-Webhook-Signature";
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
     let (t_text, t, given) = parse_ts_sigs(HEADER, required_header(req.headers, HEADER)?, ',', "t", "v1")?;
     let mac = |key: &[u8]| compute(Sha256, key, &[t_text.as_bytes(), b".", req.body]);
-    outcome(any_matches(secrets, &given, mac))?;
-    check_tolerance(req.now, t, tolerance_secs)
+    let i = outcome(any_matches(secrets, &given, mac))?;
+    check_tolerance(req.now, t, tolerance_secs)?;
+    Ok(i)
 }
 
 pub(super) fn sign(secret: &str, body: &[u8], now: i64) -> Vec<(String, String)> {
@@ -20,6 +23,15 @@ pub(super) fn sign(secret: &str, body: &[u8], now: i64) -> Vec<(String, String)>
     let v1 = hex::encode(compute(Sha256, secret.as_bytes(), &[t.as_bytes(), b".", body]));
     pairs([(HEADER, format!("t={t},v1={v1}")), ("Content-Type", "application/json".into())])
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Calendly: Calendly-Webhook-Signature t=<unix>,v1=<hex HMAC-SHA256 of t.body>",
+    headers: &[HEADER],
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.now)),
+    identify: |_, _, body| (None, body_str(body, "/event")),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,12 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::mac::any_public_key;
 use super::{Inbound, VerifyError, check_tolerance, parse_timestamp, required_header};
+use serde_json::Value;
+
+use super::Provider;
+use super::identify::body_str;
+use crate::IngressError;
+use crate::handshake::{Answer, AnswerBody};
 
 const SIG: &str = "X-Signature-Ed25519";
 const TS: &str = "X-Signature-Timestamp";
@@ -20,7 +26,7 @@ fn public_key(secret: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&bytes).ok()
 }
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
     let sig_text = required_header(req.headers, SIG)?;
     let ts_text = required_header(req.headers, TS)?;
     let ts = parse_timestamp(TS, ts_text)?;
@@ -30,8 +36,47 @@ pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -
         .ok_or_else(|| VerifyError::malformed(SIG, "expected 128 hex digits"))?;
     let sig = Signature::from_bytes(&bytes);
     let message = [ts_text.as_bytes(), req.body].concat();
-    any_public_key(secrets, public_key, |key| key.verify_strict(&message, &sig).is_ok(), BAD_KEY)?;
-    check_tolerance(req.now, ts, tolerance_secs)
+    let i = any_public_key(secrets, public_key, |key| key.verify_strict(&message, &sig).is_ok(), BAD_KEY)?;
+    check_tolerance(req.now, ts, tolerance_secs)?;
+    Ok(i)
+}
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Discord: X-Signature-Ed25519 over timestamp + body; the secret is the app's public key; answers PINGs",
+    headers: &[SIG, TS],
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    identify: |_, _, body| (body_str(body, "/id"), discord_type(body)),
+    handshake: ping,
+    ..Provider::DEFAULT
+};
+
+/// Interaction types by number (webhook events carry a string `event.type` instead).
+fn discord_type(body: Option<&Value>) -> Option<String> {
+    body_str(body, "/event/type").or_else(|| {
+        let name = match body?.get("type")?.as_u64()? {
+            1 => "ping",
+            2 => "application_command",
+            3 => "message_component",
+            4 => "application_command_autocomplete",
+            5 => "modal_submit",
+            _ => return None,
+        };
+        Some(name.to_owned())
+    })
+}
+
+/// Discord checks an endpoint with a signed PING. Interactions: `type` 1, answered with a PONG
+/// `{"type":1}`. Webhook events (they carry `event`): `type` 0, answered 204; their `type` 1 is
+/// an event, published like any delivery.
+fn ping(_: &http::HeaderMap, body: &[u8], _: &str) -> Result<Option<Answer>, IngressError> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else { return Ok(None) };
+    let ty = v.get("type").and_then(Value::as_u64);
+    let webhook_event = v.get("event").is_some() || v.get("version").is_some() && ty == Some(0);
+    Ok(match (webhook_event, ty) {
+        (true, Some(0)) => Some(Answer { kind: "discord", body: AnswerBody::Empty }),
+        (false, Some(1)) => Some(Answer { kind: "discord", body: AnswerBody::Json(serde_json::json!({ "type": 1 })) }),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -53,7 +98,7 @@ mod tests {
     const SIGNATURE: &str = "dae8df3a63afa3c865e6d6c0ebef267b7feef216f9d5c976c57aeca1231baa71e1303a6b31d75853413a2da27157e34067cf10f169e887c4d89ece334ecea40d";
 
     fn case() -> Case {
-        Case::new(Scheme::Discord, PUBLIC_KEY, &[(SIG, SIGNATURE), (TS, "1700000000")], BODY, NOW)
+        Case::new(Scheme::of(hookbus_core::config::SchemeKind::Discord), PUBLIC_KEY, &[(SIG, SIGNATURE), (TS, "1700000000")], BODY, NOW)
     }
 
     #[test]
@@ -92,7 +137,7 @@ mod tests {
             let map = headers(&[(SIG.into(), hex::encode(sig.to_bytes())), (TS.into(), NOW.to_string())]);
             assert_eq!(case().check(&map, body, NOW, &[Secret::new(PUBLIC_KEY)]), Ok(()));
         }
-        let err = Scheme::Discord.sign(PUBLIC_KEY, BODY, NOW, "d").unwrap_err();
+        let err = Scheme::of(hookbus_core::config::SchemeKind::Discord).sign(PUBLIC_KEY, BODY, NOW, "d").unwrap_err();
         assert!(err.to_string().contains("cannot be signed without the provider's private key"), "{err}");
     }
 }

@@ -10,13 +10,15 @@ use hookbus_core::config::SigEncoding::Hex;
 
 use super::mac::BodyMac;
 use super::{Inbound, VerifyError};
+use super::identify::headers;
+use super::Provider;
 
 const SIG_HEADER: &str = "X-Hub-Signature-256";
 const PREFIX: &str = "sha256=";
 const MAC: BodyMac = BodyMac { header: SIG_HEADER, prefix: PREFIX, alg: Sha256, enc: Hex };
 const LEGACY: BodyMac = BodyMac { header: "X-Hub-Signature", prefix: "sha1=", alg: Sha1, enc: Hex };
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
     // Hex decoding accepts either case, as GitHub's docs do not promise one.
     if !req.headers.contains_key(SIG_HEADER) && req.headers.contains_key(LEGACY.header) {
         return LEGACY.verify(req, secrets);
@@ -32,6 +34,15 @@ pub(super) fn sign(secret: &str, body: &[u8], delivery_id: &str) -> Vec<(String,
         ("Content-Type".into(), "application/json".into()),
     ]
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "GitHub: X-Hub-Signature-256 sha256=<hex HMAC-SHA256 of the body> (legacy X-Hub-Signature sha1=)",
+    headers: &[SIG_HEADER, "X-Hub-Signature"],
+    verify: |_, req, keys, _| verify(req, keys),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.id)),
+    identify: |_, h, _| headers(h, "x-github-delivery", "x-github-event"),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {
@@ -55,7 +66,7 @@ mod tests {
     }
 
     fn check(map: &http::HeaderMap, body: &[u8], secrets: &[Secret]) -> Result<(), VerifyError> {
-        Scheme::Github.verify(&inbound(map, body, NOW), secrets, 300)
+        Scheme::of(hookbus_core::config::SchemeKind::Github).verify(&inbound(map, body, NOW), secrets, 300).map(|_| ())
     }
 
     #[test]
@@ -132,12 +143,12 @@ mod tests {
 
     #[test]
     fn sign_then_verify_round_trips() {
-        let pairs = Scheme::Github.sign(SECRET, BODY, NOW, "d-1").unwrap();
+        let pairs = Scheme::of(hookbus_core::config::SchemeKind::Github).sign(SECRET, BODY, NOW, "d-1").unwrap();
         assert_eq!(pairs[0], (SIG_HEADER.to_string(), SIG.to_string()));
         assert!(pairs.contains(&("X-GitHub-Delivery".into(), "d-1".into())));
         assert!(pairs.contains(&("X-GitHub-Event".into(), "push".into())));
         assert_eq!(check(&headers(&pairs), BODY, &[Secret::new(SECRET)]), Ok(()));
-        let empty = Scheme::Github.sign(SECRET, b"", NOW, "d-2").unwrap();
+        let empty = Scheme::of(hookbus_core::config::SchemeKind::Github).sign(SECRET, b"", NOW, "d-2").unwrap();
         assert_eq!(check(&headers(&empty), b"", &[Secret::new(SECRET)]), Ok(()));
     }
 }

@@ -7,18 +7,20 @@
 use hookbus_core::signing::constant_time_eq;
 use sha2::{Digest, Sha256};
 
-use super::mac::{outcome, pairs};
+use super::mac::{first_match, outcome, pairs};
 use super::{Inbound, VerifyError, required_header};
+use super::Provider;
+use super::identify::{body_str, header};
 
 const HEADER: &str = "X-Gitlab-Token";
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
     let token = required_header(req.headers, HEADER)?;
     if token.is_empty() {
         return Err(VerifyError::malformed(HEADER, "the token is empty; set a secret token on the GitLab webhook"));
     }
     let given = Sha256::digest(token.as_bytes());
-    outcome(secrets.iter().fold(false, |found, s| found | constant_time_eq(&Sha256::digest(s.as_bytes()), &given)))
+    outcome(first_match(secrets, |s| constant_time_eq(&Sha256::digest(s.as_bytes()), &given)))
 }
 
 /// GitLab sends the token as a header value: one that a header cannot carry as is (control or
@@ -42,6 +44,21 @@ pub(super) fn sign(secret: &str, delivery_id: &str) -> Result<Vec<(String, Strin
         ("Content-Type", "application/json".into()),
     ]))
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "GitLab: X-Gitlab-Token carries the secret token itself (nothing is signed)",
+    headers: &[HEADER],
+    verify: |_, req, keys, _| verify(req, keys),
+    sign: |_, s| sign(s.secret, s.id),
+    // `Idempotency-Key` (GitLab 17.4+) is stable across retries; `X-Gitlab-Event-UUID` before it.
+    identify: |_, h, body| {
+        (
+            header(h, "idempotency-key").or_else(|| header(h, "x-gitlab-event-uuid")),
+            body_str(body, "/object_kind").or_else(|| body_str(body, "/event_name")),
+        )
+    },
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {

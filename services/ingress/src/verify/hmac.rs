@@ -8,6 +8,8 @@ use hookbus_core::config::{HmacParams, HmacSigned};
 
 use super::mac::{any_matches, compute, decode, encode, outcome};
 use super::{Inbound, VerifyError, check_tolerance, parse_timestamp, required_header, signed_url};
+use super::identify::header;
+use super::{Prefix, Provider};
 
 /// Load-time checks: header names that `http` rejects could never be found on a request, and
 /// `timestamp_body` needs to know where the timestamp is.
@@ -65,7 +67,7 @@ pub(super) fn verify(
     req: &Inbound<'_>,
     secrets: &[&str],
     tolerance_secs: u64,
-) -> Result<(), VerifyError> {
+) -> Result<usize, VerifyError> {
     let name = p.header.as_str();
     let value = required_header(req.headers, name)?;
     let encoded = value.strip_prefix(prefix(p)).ok_or_else(|| {
@@ -82,11 +84,11 @@ pub(super) fn verify(
         (HmacSigned::TimestampBody, None) => validate(p).map(|_| Lead::None)?,
         (HmacSigned::UrlBody, _) => Lead::Url(signed_url::resolve(public_url, req.url, "hmac")?),
     };
-    outcome(any_matches(secrets, &[given], |key| mac(p, key, &lead, req.body)))?;
-    match lead {
-        Lead::Timestamp(_, ts) => check_tolerance(req.now, ts, tolerance_secs),
-        _ => Ok(()),
+    let i = outcome(any_matches(secrets, &[given], |key| mac(p, key, &lead, req.body)))?;
+    if let Lead::Timestamp(_, ts) = lead {
+        check_tolerance(req.now, ts, tolerance_secs)?;
     }
+    Ok(i)
 }
 
 pub(super) fn sign(
@@ -107,6 +109,31 @@ pub(super) fn sign(
         out.push((h.clone(), text.clone()));
     }
     Ok(out)
+}
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "generic HMAC: [sources.NAME.hmac] header, algorithm, encoding, prefix, what is signed",
+    headers: &["X-Signature", "X-Timestamp"],
+    check: |s| match &s.hmac {
+        Some(params) => validate(params),
+        None => Err(VerifyError::Misconfigured(
+            "scheme `hmac` needs a `[sources.NAME.hmac]` table with at least `header`".into(),
+        )),
+    },
+    verify: |s, req, keys, tol| verify(params(s)?, s.public_url.as_deref(), req, keys, tol),
+    sign: |s, g| sign(params(s)?, s.public_url.as_deref(), g.secret, g.body, g.now),
+    round_trips: false,
+    identify: |s, h, _| match &s.hmac {
+        Some(p) => (p.id_header.as_deref().and_then(|n| header(h, n)), p.type_header.as_deref().and_then(|n| header(h, n))),
+        None => (None, None),
+    },
+    prefix: Prefix::Source,
+    ..Provider::DEFAULT
+};
+
+/// The parameters `check` made sure of at load time.
+fn params(s: &super::Scheme) -> Result<&HmacParams, VerifyError> {
+    s.hmac.as_ref().ok_or_else(|| VerifyError::Misconfigured("scheme `hmac` needs `[sources.NAME.hmac]`".into()))
 }
 
 #[cfg(test)]
@@ -148,7 +175,7 @@ mod tests {
     ];
 
     fn scheme(alg: HmacAlgorithm, enc: SigEncoding, prefix: Option<&str>) -> Scheme {
-        Scheme::Hmac { params: hmac_params(alg, enc, prefix), public_url: None }
+        Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url: None, hmac: Some(hmac_params(alg, enc, prefix)), settings: Default::default() }
     }
 
     /// The common case: `X-Signature: sha256=<hex>`.
@@ -159,7 +186,7 @@ mod tests {
     /// Verifies `body` sent with `X-Signature: value` under `s`.
     fn check(s: &Scheme, value: &[u8], body: &[u8], secrets: &[Secret]) -> Result<(), VerifyError> {
         let map = with_header(&http::HeaderMap::new(), "X-Signature", value);
-        s.verify(&inbound(&map, body, NOW), secrets, 300)
+        s.verify(&inbound(&map, body, NOW), secrets, 300).map(|_| ())
     }
 
     fn check_body(s: &Scheme, value: &str) -> Result<(), VerifyError> {
@@ -194,7 +221,7 @@ mod tests {
         };
         let sig = "sha256=eeb4aa6b248d1033a3303bb864241d3e1972f7ab3e1e61d3058bc03d1b04a260";
         let pairs = [("X-Signature", sig), ("X-Timestamp", "1700000000")];
-        Case::new(Scheme::Hmac { params, public_url: None }, SECRET, &pairs, BODY, NOW)
+        Case::new(Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url: None, hmac: Some(params), settings: Default::default() }, SECRET, &pairs, BODY, NOW)
     }
 
     #[test]
@@ -218,7 +245,7 @@ mod tests {
         let params = HmacParams { signed: HmacSigned::UrlBody, ..hmac_params(Sha256, Base64, None) };
         let public_url = Some("https://hooks.example.com/in/acme".to_owned());
         let pairs = [("X-Signature", "b9yocODSuy0QADONSlYajRMbbxd7aOxeNxQxl0IUrEY=")];
-        let case = Case::new(Scheme::Hmac { params: params.clone(), public_url }, SECRET, &pairs, BODY, NOW)
+        let case = Case::new(Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url, hmac: Some(params.clone()), settings: Default::default() }, SECRET, &pairs, BODY, NOW)
             .at_url("/webhooks/acme?x=1");
         case.standard("wrong");
         case.rejects_missing("X-Signature");
@@ -226,7 +253,7 @@ mod tests {
         // `sign` signs `public_url` as configured, so a request without a query of its own matches.
         case.clone().at_url("/webhooks/acme").round_trips();
         // Without public_url an absolute request URL works, a bare path is a configuration problem.
-        let bare = Case { scheme: Scheme::Hmac { params, public_url: None }, ..case.clone() };
+        let bare = Case { scheme: Scheme { kind: hookbus_core::config::SchemeKind::Hmac, public_url: None, hmac: Some(params), settings: Default::default() }, ..case.clone() };
         assert_eq!(bare.clone().at_url("https://hooks.example.com/in/acme?x=1").verify(), Ok(()));
         assert_eq!(bare.verify().unwrap_err().code(), "source_misconfigured");
         assert_eq!(bare.scheme.sign(SECRET, BODY, NOW, "d").unwrap_err().code(), "source_misconfigured");
@@ -268,7 +295,7 @@ mod tests {
     #[test]
     fn missing_header_names_the_configured_one() {
         let map = headers(&[("X-Other".into(), S256.into())]);
-        let err = sha256_hex().verify(&inbound(&map, BODY, NOW), &[Secret::new(SECRET)], 300);
+        let err = sha256_hex().verify(&inbound(&map, BODY, NOW), &[Secret::new(SECRET)], 300).map(|_| ());
         assert_eq!(err, Err(VerifyError::MissingHeader("X-Signature".into())));
     }
 
@@ -307,7 +334,7 @@ mod tests {
                 assert!(pairs.contains(&("Content-Type".into(), "application/json".into())));
                 let map = headers(&pairs);
                 let req = inbound(&map, body, NOW);
-                assert_eq!(s.verify(&req, &[Secret::new(SECRET)], 300), Ok(()), "{alg:?} {enc:?}");
+                assert_eq!(s.verify(&req, &[Secret::new(SECRET)], 300).map(|_| ()), Ok(()), "{alg:?} {enc:?}");
             }
         }
     }

@@ -5,6 +5,8 @@ use hookbus_core::config::HmacAlgorithm::Sha1;
 use hookbus_core::config::SigEncoding::Hex;
 
 use super::mac::{BodyMac, pairs};
+use super::Provider;
+use super::identify::fields;
 
 const HEADER: &str = "X-Hub-Signature";
 pub(super) const MAC: BodyMac = BodyMac { header: HEADER, prefix: "sha1=", alg: Sha1, enc: Hex };
@@ -12,6 +14,15 @@ pub(super) const MAC: BodyMac = BodyMac { header: HEADER, prefix: "sha1=", alg: 
 pub(super) fn sign(secret: &str, body: &[u8]) -> Vec<(String, String)> {
     pairs([(HEADER, MAC.value(secret, body)), ("Content-Type", "application/json".into())])
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Intercom: X-Hub-Signature sha1=<hex HMAC-SHA1 of the body>",
+    headers: &[HEADER],
+    verify: |_, req, keys, _| MAC.verify(req, keys),
+    sign: |_, s| Ok(sign(s.secret, s.body)),
+    identify: |_, _, body| fields(body, "/id", "/topic"),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {

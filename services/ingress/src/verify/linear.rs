@@ -8,20 +8,23 @@ use hookbus_core::config::SigEncoding::Hex;
 
 use super::mac::{BodyMac, pairs};
 use super::{Inbound, VerifyError, check_tolerance};
+use super::Provider;
+use super::identify::{body_str, header};
 
 const HEADER: &str = "Linear-Signature";
 const MAC: BodyMac = BodyMac { header: HEADER, prefix: "", alg: Sha256, enc: Hex };
 const FIELD: &str = "webhookTimestamp";
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
-    MAC.verify(req, secrets)?;
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
+    let i = MAC.verify(req, secrets)?;
     let body: serde_json::Value =
         serde_json::from_slice(req.body).map_err(|_| VerifyError::payload(FIELD, "the body is not JSON"))?;
     let ms = body
         .get(FIELD)
         .and_then(serde_json::Value::as_i64)
         .ok_or_else(|| VerifyError::payload(FIELD, "expected an integer of unix milliseconds"))?;
-    check_tolerance(req.now, ms.div_euclid(1000), tolerance_secs)
+    check_tolerance(req.now, ms.div_euclid(1000), tolerance_secs)?;
+    Ok(i)
 }
 
 pub(super) fn sign(secret: &str, body: &[u8], delivery_id: &str) -> Vec<(String, String)> {
@@ -32,6 +35,16 @@ pub(super) fn sign(secret: &str, body: &[u8], delivery_id: &str) -> Vec<(String,
         ("Content-Type", "application/json".into()),
     ])
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Linear: Linear-Signature <hex HMAC-SHA256 of the body> + webhookTimestamp in the body",
+    headers: &[HEADER],
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.id)),
+    round_trips: false,
+    identify: |_, h, body| (header(h, "linear-delivery"), header(h, "linear-event").or_else(|| body_str(body, "/type"))),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {

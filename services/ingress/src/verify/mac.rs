@@ -65,18 +65,35 @@ pub(super) fn decode(header: &str, text: &str, enc: SigEncoding, alg: HmacAlgori
     Ok(bytes)
 }
 
-/// True when any presented signature equals the MAC under any secret. Every comparison runs (no
-/// early exit), so timing reveals neither which secret nor which candidate matched.
-pub(super) fn any_matches(secrets: &[&str], given: &[Vec<u8>], mac: impl Fn(&[u8]) -> Vec<u8>) -> bool {
-    secrets.iter().fold(false, |found, secret| {
+/// The index of the first secret under which any presented signature equals the MAC. Every
+/// comparison runs (no early exit), so timing reveals neither which candidate matched nor how
+/// close a forgery came.
+pub(super) fn any_matches(secrets: &[&str], given: &[Vec<u8>], mac: impl Fn(&[u8]) -> Vec<u8>) -> Option<usize> {
+    first_match(secrets, |secret| {
         let expected = mac(secret.as_bytes());
-        found | given.iter().fold(false, |f, g| f | constant_time_eq(g, &expected))
+        given.iter().fold(false, |f, g| f | constant_time_eq(g, &expected))
     })
 }
 
-/// `Ok` when `matched`, else the mismatch error; keeps the schemes' last line uniform.
-pub(super) fn outcome(matched: bool) -> Result<(), VerifyError> {
-    if matched { Ok(()) } else { Err(VerifyError::SignatureMismatch) }
+/// The index of the first secret for which `hit` holds, with `hit` evaluated for every secret.
+pub(super) fn first_match(secrets: &[&str], hit: impl Fn(&str) -> bool) -> Option<usize> {
+    secrets.iter().enumerate().fold(None, |found, (i, secret)| {
+        let h = hit(secret);
+        found.or(h.then_some(i))
+    })
+}
+
+/// For providers that send the secret itself: the index of the secret equal to `given`. Both are
+/// hashed first so that the comparison is constant-time whatever their lengths.
+pub(super) fn token_matches(secrets: &[&str], given: &str) -> Option<usize> {
+    use sha2::Digest as _;
+    let given = sha2::Sha256::digest(given.as_bytes());
+    first_match(secrets, |s| constant_time_eq(&sha2::Sha256::digest(s.as_bytes()), &given))
+}
+
+/// The matching secret's index, else the mismatch error; keeps the schemes' last line uniform.
+pub(super) fn outcome(matched: Option<usize>) -> Result<usize, VerifyError> {
+    matched.ok_or(VerifyError::SignatureMismatch)
 }
 
 /// Asymmetric schemes: the "secrets" are public keys and any one verifying accepts. When none
@@ -87,15 +104,16 @@ pub(super) fn any_public_key<K>(
     parse: impl Fn(&str) -> Option<K>,
     verifies: impl Fn(&K) -> bool,
     bad_key: &str,
-) -> Result<(), VerifyError> {
-    let (mut matched, mut unusable) = (false, false);
-    for secret in secrets {
+) -> Result<usize, VerifyError> {
+    let (mut matched, mut unusable) = (None, false);
+    for (i, secret) in secrets.iter().enumerate() {
         match parse(secret) {
-            Some(key) => matched |= verifies(&key),
+            Some(key) if verifies(&key) => matched = matched.or(Some(i)),
+            Some(_) => {}
             None => unusable = true,
         }
     }
-    if !matched && unusable {
+    if matched.is_none() && unusable {
         return Err(VerifyError::Misconfigured(bad_key.into()));
     }
     outcome(matched)
@@ -110,7 +128,7 @@ pub(super) struct BodyMac {
 }
 
 impl BodyMac {
-    pub(super) fn verify(&self, req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
+    pub(super) fn verify(&self, req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
         let value = required_header(req.headers, self.header)?;
         let given = self.parse(value)?;
         outcome(any_matches(secrets, &[given], |key| compute(self.alg, key, &[req.body])))
@@ -130,6 +148,15 @@ impl BodyMac {
     pub(super) fn value(&self, secret: &str, body: &[u8]) -> String {
         format!("{}{}", self.prefix, encode(self.enc, &compute(self.alg, secret.as_bytes(), &[body])))
     }
+
+    /// The headers of a JSON delivery: the signature, `extra` (delivery id, event type) and the
+    /// content type.
+    pub(super) fn sign(&self, secret: &str, body: &[u8], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut out = vec![(self.header.to_owned(), self.value(secret, body))];
+        out.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        out.push(("Content-Type".into(), "application/json".into()));
+        out
+    }
 }
 
 /// `(name, value)` pairs from string literals, for `sign`.
@@ -141,6 +168,8 @@ pub(super) fn pairs<const N: usize>(items: [(&str, String); N]) -> Vec<(String, 
 /// and one or more hex SHA-256 signatures under `sig_key` (several during a rotation on the
 /// provider's side); other keys are ignored. Paddle (`ts=..;h1=..`), Calendly (`t=..,v1=..`).
 /// Returns the timestamp as sent (it is signed as text), its value, and the decoded signatures.
+/// A signature that is not 64 hex digits cannot match and is skipped, as the providers' SDKs
+/// compare each one and accept any match; only a header with no usable one is malformed.
 pub(super) fn parse_ts_sigs<'v>(
     header: &str,
     value: &'v str,
@@ -151,6 +180,7 @@ pub(super) fn parse_ts_sigs<'v>(
     let shape = || format!("expected `{ts_key}=<unix>{sep}{sig_key}=<hex>`");
     let mut ts = None;
     let mut sigs = Vec::new();
+    let mut unusable = None;
     for item in value.split(sep) {
         let (key, val) = item.split_once('=').ok_or_else(|| VerifyError::malformed(header, shape()))?;
         let (key, val) = (key.trim(), val.trim());
@@ -160,13 +190,17 @@ pub(super) fn parse_ts_sigs<'v>(
             }
             ts = Some((val, super::parse_timestamp(header, val)?));
         } else if key == sig_key {
-            sigs.push(decode(header, val, SigEncoding::Hex, HmacAlgorithm::Sha256)?);
+            match decode(header, val, SigEncoding::Hex, HmacAlgorithm::Sha256) {
+                Ok(sig) => sigs.push(sig),
+                Err(e) => unusable = Some(e),
+            }
         }
     }
     let (text, ts) =
         ts.ok_or_else(|| VerifyError::malformed(header, format!("no `{ts_key}=` timestamp; {}", shape())))?;
     if sigs.is_empty() {
-        return Err(VerifyError::malformed(header, format!("no `{sig_key}=` signature; {}", shape())));
+        return Err(unusable
+            .unwrap_or_else(|| VerifyError::malformed(header, format!("no `{sig_key}=` signature; {}", shape()))));
     }
     Ok((text, ts, sigs))
 }

@@ -13,6 +13,8 @@ use serde_json::Value;
 
 use super::mac::{any_matches, compute, outcome};
 use super::{Inbound, VerifyError, check_tolerance};
+use super::Provider;
+use super::identify::body_str;
 
 /// The three signed fields, as text.
 struct Fields {
@@ -45,7 +47,7 @@ fn fields(body: &[u8]) -> Result<Fields, VerifyError> {
     Ok(Fields { timestamp: field("timestamp")?, token: field("token")?, signature: field("signature")? })
 }
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
     let f = fields(req.body)?;
     let ts = f
         .timestamp
@@ -57,8 +59,9 @@ pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -
         .filter(|b| b.len() == 32)
         .ok_or_else(|| VerifyError::payload("signature.signature", "expected 64 hex digits"))?;
     let mac = |key: &[u8]| compute(Sha256, key, &[f.timestamp.as_bytes(), f.token.as_bytes()]);
-    outcome(any_matches(secrets, &[given], mac))?;
-    check_tolerance(req.now, ts, tolerance_secs)
+    let i = outcome(any_matches(secrets, &[given], mac))?;
+    check_tolerance(req.now, ts, tolerance_secs)?;
+    Ok(i)
 }
 
 /// `sign` produces headers, and Mailgun's signature lives in the body.
@@ -71,6 +74,15 @@ pub(super) fn cannot_sign() -> VerifyError {
 }
 
 /// A JSON body as Mailgun would post it, for tests.
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Mailgun: signature.{timestamp,token,signature} in the body, HMAC-SHA256 of timestamp + token",
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    sign: |_, _| Err(cannot_sign()),
+    // Mailgun signs only timestamp + token and says to refuse reused tokens: the token is the key.
+    identify: |_, _, body| (body_str(body, "/signature/token"), body_str(body, "/event-data/event")),
+    ..Provider::DEFAULT
+};
+
 #[cfg(test)]
 pub(super) fn signed_body(secret: &str, timestamp: i64, token: &str, event: &str) -> Vec<u8> {
     let ts = timestamp.to_string();

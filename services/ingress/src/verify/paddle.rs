@@ -8,14 +8,17 @@ use hookbus_core::config::HmacAlgorithm::Sha256;
 
 use super::mac::{any_matches, compute, outcome, pairs, parse_ts_sigs};
 use super::{Inbound, VerifyError, check_tolerance, required_header};
+use super::Provider;
+use super::identify::fields;
 
 const HEADER: &str = "Paddle-Signature";
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
     let (ts_text, ts, given) = parse_ts_sigs(HEADER, required_header(req.headers, HEADER)?, ';', "ts", "h1")?;
     let mac = |key: &[u8]| compute(Sha256, key, &[ts_text.as_bytes(), b":", req.body]);
-    outcome(any_matches(secrets, &given, mac))?;
-    check_tolerance(req.now, ts, tolerance_secs)
+    let i = outcome(any_matches(secrets, &given, mac))?;
+    check_tolerance(req.now, ts, tolerance_secs)?;
+    Ok(i)
 }
 
 pub(super) fn sign(secret: &str, body: &[u8], now: i64) -> Vec<(String, String)> {
@@ -23,6 +26,15 @@ pub(super) fn sign(secret: &str, body: &[u8], now: i64) -> Vec<(String, String)>
     let h1 = hex::encode(compute(Sha256, secret.as_bytes(), &[ts.as_bytes(), b":", body]));
     pairs([(HEADER, format!("ts={ts};h1={h1}")), ("Content-Type", "application/json".into())])
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Paddle Billing: Paddle-Signature ts=<unix>;h1=<hex HMAC-SHA256 of ts:body> (any h1)",
+    headers: &[HEADER],
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.now)),
+    identify: |_, _, body| fields(body, "/event_id", "/event_type"),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {
@@ -52,6 +64,19 @@ mod tests {
                        h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;h2=RANDOM_HASH";
         let other = Case { body: br#"{"data": "value"}"#.to_vec(), ..case.clone() };
         assert_eq!(other.verify_header(HEADER, several.as_bytes()), Ok(()));
+        // Rotation: any h1 may match, wherever it is and whatever else is listed beside it; an h1
+        // that is not hex (the SDK's `RANDOM_HASH` under h1) cannot match but does not void the others.
+        let good = "h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261";
+        let old = "h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
+        for value in [
+            format!("ts=1698796800;{old};{good}"),
+            format!("ts=1698796800;h1=RANDOM_HASH;{good}"),
+            format!("ts=1698796800;{good};h1=abc"),
+        ] {
+            assert_eq!(other.verify_header(HEADER, value.as_bytes()), Ok(()), "{value}");
+        }
+        let none_match = format!("ts=1698796800;{old};h1=RANDOM_HASH");
+        assert_eq!(other.verify_header(HEADER, none_match.as_bytes()), Err(VerifyError::SignatureMismatch));
         // The SDK's "more spaces" body and moved timestamp.
         assert_eq!(case.verify_body(br#"{ "data": [ "1", "2" ]}"#), Err(VerifyError::SignatureMismatch));
         let moved = VALUE.replace("ts=1698796800", "ts=1698796801");

@@ -8,10 +8,12 @@ use hookbus_core::config::SigEncoding::Hex;
 
 use super::mac::{any_matches, compute, decode, outcome, pairs};
 use super::{Inbound, VerifyError, required_header};
+use super::Provider;
+use super::identify::fields;
 
 const HEADER: &str = "X-PagerDuty-Signature";
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
     let value = required_header(req.headers, HEADER)?;
     let mut given = Vec::new();
     for item in value.split(',').map(str::trim) {
@@ -30,6 +32,15 @@ pub(super) fn sign(secret: &str, body: &[u8]) -> Vec<(String, String)> {
     let v1 = hex::encode(compute(Sha256, secret.as_bytes(), &[body]));
     pairs([(HEADER, format!("v1={v1}")), ("Content-Type", "application/json".into())])
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "PagerDuty v3: X-PagerDuty-Signature v1=<hex HMAC-SHA256 of the body>[,v1=...]",
+    headers: &[HEADER],
+    verify: |_, req, keys, _| verify(req, keys),
+    sign: |_, s| Ok(sign(s.secret, s.body)),
+    identify: |_, _, body| fields(body, "/event/id", "/event/event_type"),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,8 @@ use p256::pkcs8::DecodePublicKey as _;
 
 use super::mac::{B64, any_public_key};
 use super::{Inbound, VerifyError, check_tolerance, parse_timestamp, required_header};
+use super::Provider;
+use super::identify::batch;
 
 const SIG: &str = "X-Twilio-Email-Event-Webhook-Signature";
 const TS: &str = "X-Twilio-Email-Event-Webhook-Timestamp";
@@ -20,13 +22,13 @@ const BAD_KEY: &str = "a `sendgrid` secret is not a P-256 public key: give the b
                        SendGrid shows for the signed Event Webhook";
 
 /// The public key from its base64 DER (with or without PEM armor and line breaks).
-fn public_key(secret: &str) -> Option<VerifyingKey> {
+pub(super) fn public_key(secret: &str) -> Option<VerifyingKey> {
     let b64: String =
         secret.lines().filter(|l| !l.trim_start().starts_with("-----")).flat_map(str::split_whitespace).collect();
     VerifyingKey::from_public_key_der(&B64.decode(b64).ok()?).ok()
 }
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
     let sig_text = required_header(req.headers, SIG)?;
     let ts_text = required_header(req.headers, TS)?;
     let ts = parse_timestamp(TS, ts_text)?;
@@ -34,9 +36,18 @@ pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -
     let sig = Signature::from_der(&der)
         .map_err(|_| VerifyError::malformed(SIG, "the signature is not a DER-encoded ECDSA signature"))?;
     let message = [ts_text.as_bytes(), req.body].concat();
-    any_public_key(secrets, public_key, |key| key.verify(&message, &sig).is_ok(), BAD_KEY)?;
-    check_tolerance(req.now, ts, tolerance_secs)
+    let i = any_public_key(secrets, public_key, |key| key.verify(&message, &sig).is_ok(), BAD_KEY)?;
+    check_tolerance(req.now, ts, tolerance_secs)?;
+    Ok(i)
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "SendGrid Event Webhook: ECDSA P-256 over timestamp + body; the secret is the public key",
+    headers: &[SIG, TS],
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    identify: |_, _, body| batch(body, "sg_event_id", "event"),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {
@@ -62,7 +73,7 @@ mod tests {
     const SCALAR: &str = "442666004487d0dc53dccc977e1cccadf1a2fe0062f9bd3f7afbacd07674d5ed";
 
     fn case() -> Case {
-        Case::new(Scheme::Sendgrid, PUBLIC_KEY, &[(SIG, SIGNATURE), (TS, STAMP)], BODY, NOW)
+        Case::new(Scheme::of(hookbus_core::config::SchemeKind::Sendgrid), PUBLIC_KEY, &[(SIG, SIGNATURE), (TS, STAMP)], BODY, NOW)
     }
 
     /// Headers as SendGrid would send them, signed with the fixed key.
@@ -113,7 +124,7 @@ mod tests {
             let map = signed(body, ts);
             assert_eq!(case.check(&map, body, ts, &[hookbus_core::config::Secret::new(PUBLIC_KEY)]), Ok(()));
         }
-        let err = Scheme::Sendgrid.sign(PUBLIC_KEY, BODY, NOW, "d").unwrap_err();
+        let err = Scheme::of(hookbus_core::config::SchemeKind::Sendgrid).sign(PUBLIC_KEY, BODY, NOW, "d").unwrap_err();
         assert!(err.to_string().contains("cannot be signed without the provider's private key"), "{err}");
     }
 

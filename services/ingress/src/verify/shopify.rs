@@ -6,6 +6,8 @@ use hookbus_core::config::HmacAlgorithm::Sha256;
 use hookbus_core::config::SigEncoding::Base64;
 
 use super::mac::{BodyMac, pairs};
+use super::Provider;
+use super::identify::headers;
 
 const HEADER: &str = "X-Shopify-Hmac-Sha256";
 pub(super) const MAC: BodyMac = BodyMac { header: HEADER, prefix: "", alg: Sha256, enc: Base64 };
@@ -18,6 +20,15 @@ pub(super) fn sign(secret: &str, body: &[u8], delivery_id: &str) -> Vec<(String,
         ("Content-Type", "application/json".into()),
     ])
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Shopify: X-Shopify-Hmac-Sha256 <base64 HMAC-SHA256 of the body>",
+    headers: &[HEADER],
+    verify: |_, req, keys, _| MAC.verify(req, keys),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.id)),
+    identify: |_, h, _| headers(h, "x-shopify-webhook-id", "x-shopify-topic"),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {

@@ -8,11 +8,14 @@ use hookbus_core::config::SigEncoding::Hex;
 
 use super::mac::{any_matches, compute, decode, outcome, pairs};
 use super::{Inbound, VerifyError, check_tolerance, parse_timestamp, required_header};
+use super::Provider;
+use super::identify::body_str;
+use crate::handshake::{Answer, json_of_type, string_at};
 
 const SIG: &str = "X-Slack-Signature";
 const TS: &str = "X-Slack-Request-Timestamp";
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
     verify_v0(req, secrets, tolerance_secs, SIG, TS)
 }
 
@@ -23,16 +26,17 @@ pub(super) fn verify_v0(
     tolerance_secs: u64,
     sig_header: &str,
     ts_header: &str,
-) -> Result<(), VerifyError> {
+) -> Result<usize, VerifyError> {
     let value = required_header(req.headers, sig_header)?;
     let ts_text = required_header(req.headers, ts_header)?;
     let ts = parse_timestamp(ts_header, ts_text)?;
     let hex = value.strip_prefix("v0=").ok_or_else(|| VerifyError::malformed(sig_header, "expected `v0=<hex>`"))?;
     let given = decode(sig_header, hex, Hex, Sha256)?;
     let mac = |key: &[u8]| compute(Sha256, key, &[b"v0:", ts_text.as_bytes(), b":", req.body]);
-    outcome(any_matches(secrets, &[given], mac))?;
+    let i = outcome(any_matches(secrets, &[given], mac))?;
     // After the signature, so a tolerance error always concerns an authentic delivery.
-    check_tolerance(req.now, ts, tolerance_secs)
+    check_tolerance(req.now, ts, tolerance_secs)?;
+    Ok(i)
 }
 
 /// The `v0=` signature for `body` at `now`.
@@ -44,6 +48,21 @@ pub(super) fn v0_value(secret: &str, body: &[u8], now: i64) -> String {
 pub(super) fn sign(secret: &str, body: &[u8], now: i64) -> Vec<(String, String)> {
     pairs([(SIG, v0_value(secret, body, now)), (TS, now.to_string()), ("Content-Type", "application/json".into())])
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Slack: X-Slack-Signature v0=<hex HMAC-SHA256 of v0:timestamp:body>; answers url_verification",
+    headers: &[SIG, TS],
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.now)),
+    // Events API; slash commands and interactivity are forms and carry no JSON id.
+    identify: |_, _, body| (body_str(body, "/event_id"), body_str(body, "/event/type").or_else(|| body_str(body, "/type"))),
+    handshake: |_, body, _| {
+        let Some(v) = json_of_type(body, "/type", "url_verification") else { return Ok(None) };
+        let challenge = string_at(&v, "/challenge", "Slack url_verification")?;
+        Ok(Some(Answer::text("slack", challenge)))
+    },
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {

@@ -8,10 +8,12 @@ use hookbus_core::config::SigEncoding::Base64;
 
 use super::mac::{any_matches, compute, decode, encode, outcome, pairs};
 use super::{Inbound, VerifyError, required_header, signed_url};
+use super::Provider;
+use super::identify::fields;
 
 const HEADER: &str = "x-square-hmacsha256-signature";
 
-pub(super) fn verify(public_url: Option<&str>, req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
+pub(super) fn verify(public_url: Option<&str>, req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
     let given = decode(HEADER, required_header(req.headers, HEADER)?, Base64, Sha256)?;
     let url = signed_url::resolve(public_url, req.url, "square")?;
     outcome(any_matches(secrets, &[given], |key| compute(Sha256, key, &[url.as_bytes(), req.body])))
@@ -22,6 +24,16 @@ pub(super) fn sign(public_url: Option<&str>, secret: &str, body: &[u8]) -> Resul
     let mac = compute(Sha256, secret.as_bytes(), &[url.as_bytes(), body]);
     Ok(pairs([(HEADER, encode(Base64, &mac)), ("Content-Type", "application/json".into())]))
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Square: x-square-hmacsha256-signature <base64 HMAC-SHA256 of notification URL + body>",
+    headers: &[HEADER],
+    verify: |s, req, keys, _| verify(s.public_url.as_deref(), req, keys),
+    sign: |s, g| sign(s.public_url.as_deref(), g.secret, g.body),
+    round_trips: false,
+    identify: |_, _, body| fields(body, "/event_id", "/type"),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {
@@ -39,7 +51,7 @@ mod tests {
 
     /// As the ingress sees it: only the path arrives, `public_url` supplies the rest.
     fn case() -> Case {
-        let scheme = Scheme::Square { public_url: Some(URL.into()) };
+        let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: Some(URL.into()), hmac: None, settings: Default::default() };
         Case::new(scheme, KEY, &[(HEADER, SIG)], BODY, 1_700_000_000).at_url("/webhooks/square")
     }
 
@@ -51,7 +63,7 @@ mod tests {
         case.rejects_malformed(HEADER, &[b"1z2n3DEJJiUPKcPzQo1ftvbxGdw=", b"***", b""]);
         // The SDK's other vectors: a fixed URL and key, with and without characters JSON may escape.
         let other = |body: &[u8], sig: &str| {
-            let scheme = Scheme::Square { public_url: Some("https://webhook.site/webhooks".into()) };
+            let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: Some("https://webhook.site/webhooks".into()), hmac: None, settings: Default::default() };
             Case::new(scheme, "signature-key", &[(HEADER, sig)], body, 0).verify()
         };
         assert_eq!(
@@ -67,10 +79,10 @@ mod tests {
     #[test]
     fn the_url_is_signed() {
         let case = case();
-        let wrong = Case { scheme: Scheme::Square { public_url: Some(URL.replace("679a", "79a")) }, ..case.clone() };
+        let wrong = Case { scheme: Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: Some(URL.replace("679a", "79a")), hmac: None, settings: Default::default() }, ..case.clone() };
         assert_eq!(wrong.verify(), Err(VerifyError::SignatureMismatch));
         // Without public_url: an absolute URL (hookbus verify --url) works, a bare path cannot.
-        let bare = Case { scheme: Scheme::Square { public_url: None }, ..case.clone() };
+        let bare = Case { scheme: Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: None, hmac: None, settings: Default::default() }, ..case.clone() };
         assert_eq!(bare.clone().at_url(URL).verify(), Ok(()));
         assert_eq!(bare.verify().unwrap_err().code(), "source_misconfigured");
     }
@@ -80,7 +92,7 @@ mod tests {
         let case = case();
         case.round_trips();
         assert_eq!(case.scheme.sign(KEY, BODY, 0, "d").unwrap()[0].1, SIG);
-        let bare = Scheme::Square { public_url: None };
+        let bare = Scheme { kind: hookbus_core::config::SchemeKind::Square, public_url: None, hmac: None, settings: Default::default() };
         assert_eq!(bare.sign(KEY, BODY, 0, "d").unwrap_err().code(), "source_misconfigured");
     }
 }

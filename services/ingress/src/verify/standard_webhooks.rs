@@ -4,6 +4,8 @@
 use hookbus_core::signing::{sign_standard_webhooks, standard_webhooks_key, standard_webhooks_matches};
 
 use super::{Inbound, VerifyError, check_tolerance, parse_timestamp, required_header};
+use super::identify::{body_str, header};
+use super::{Prefix, Provider};
 
 /// The header trio, under the spec's names and under Svix's (the libraries accept both).
 const WEBHOOK: [&str; 3] = ["webhook-id", "webhook-timestamp", "webhook-signature"];
@@ -12,7 +14,7 @@ const SVIX: [&str; 3] = ["svix-id", "svix-timestamp", "svix-signature"];
 const BAD_SECRET: &str = "a Standard Webhooks secret is not valid base64: expected \
                           `whsec_<base64>` as the provider shows it";
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
     // Use one naming family for all three headers so that a missing one is reported by the name
     // the provider actually uses; the spec's names win when both are present.
     let present = |family: [&str; 3]| family.iter().any(|h| req.headers.contains_key(*h));
@@ -30,22 +32,24 @@ pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -
     // Signature before timestamp: a tolerance error then reports a real clock or replay
     // problem with an authentic delivery, not noise from forged requests.
     let mut bad_secret = false;
-    let mut matched = false;
-    for secret in secrets {
+    let mut matched = None;
+    for (i, secret) in secrets.iter().enumerate() {
         match standard_webhooks_key(secret) {
-            Ok(key) => matched |= standard_webhooks_matches(&key, id, ts, req.body, sig),
+            Ok(key) if standard_webhooks_matches(&key, id, ts, req.body, sig) => matched = matched.or(Some(i)),
+            Ok(_) => {}
             Err(_) => bad_secret = true,
         }
     }
-    if !matched {
+    let Some(i) = matched else {
         // An undecodable secret is the likelier cause of a mismatch; say so.
         return Err(if bad_secret {
             VerifyError::Misconfigured(BAD_SECRET.into())
         } else {
             VerifyError::SignatureMismatch
         });
-    }
-    check_tolerance(req.now, ts, tolerance_secs)
+    };
+    check_tolerance(req.now, ts, tolerance_secs)?;
+    Ok(i)
 }
 
 pub(super) fn sign(
@@ -58,6 +62,21 @@ pub(super) fn sign(
         .map_err(|_| VerifyError::Misconfigured(BAD_SECRET.into()))?;
     Ok(vec![(WEBHOOK[0].into(), h.id), (WEBHOOK[1].into(), h.timestamp.to_string()), (WEBHOOK[2].into(), h.signature)])
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Standard Webhooks / Svix: webhook-signature v1,<base64 HMAC-SHA256 of id.timestamp.body>",
+    headers: &["webhook-id", "webhook-timestamp", "webhook-signature", "svix-id", "svix-timestamp", "svix-signature"],
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    sign: |_, s| sign(s.secret, s.body, s.now, s.id),
+    identify: |_, h, body| {
+        (
+            header(h, "webhook-id").or_else(|| header(h, "svix-id")),
+            body_str(body, "/type").or_else(|| body_str(body, "/eventType")),
+        )
+    },
+    prefix: Prefix::Source,
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {
@@ -87,7 +106,7 @@ mod tests {
     }
 
     fn check(map: &http::HeaderMap, body: &[u8], now: i64, secrets: &[Secret]) -> Result<(), VerifyError> {
-        Scheme::StandardWebhooks.verify(&inbound(map, body, now), secrets, TOL)
+        Scheme::of(hookbus_core::config::SchemeKind::StandardWebhooks).verify(&inbound(map, body, now), secrets, TOL).map(|_| ())
     }
 
     #[test]
@@ -178,19 +197,19 @@ mod tests {
         assert_eq!(err.code(), "source_misconfigured");
         assert!(!err.to_string().contains("***"));
         assert_eq!(
-            Scheme::StandardWebhooks.sign("whsec_***", BODY, TS, ID).unwrap_err().code(),
+            Scheme::of(hookbus_core::config::SchemeKind::StandardWebhooks).sign("whsec_***", BODY, TS, ID).unwrap_err().code(),
             "source_misconfigured"
         );
     }
 
     #[test]
     fn sign_then_verify_round_trips() {
-        let pairs = Scheme::StandardWebhooks.sign(SECRET, BODY, TS, ID).unwrap();
+        let pairs = Scheme::of(hookbus_core::config::SchemeKind::StandardWebhooks).sign(SECRET, BODY, TS, ID).unwrap();
         let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, WEBHOOK);
         assert_eq!(pairs[2].1, SIG);
         assert_eq!(check(&headers(&pairs), BODY, TS, &[Secret::new(SECRET)]), Ok(()));
-        let pairs = Scheme::StandardWebhooks.sign(SECRET, b"", 0, "").unwrap();
+        let pairs = Scheme::of(hookbus_core::config::SchemeKind::StandardWebhooks).sign(SECRET, b"", 0, "").unwrap();
         assert_eq!(check(&headers(&pairs), b"", 0, &[Secret::new(SECRET)]), Ok(()));
     }
 }

@@ -2,9 +2,13 @@
 //! HMAC-SHA256 of `{t}.{body}` keyed with the endpoint secret's text, `whsec_` included
 //! (<https://docs.stripe.com/webhooks#verify-manually>). Several `v1` appear during secret
 //! rotation on Stripe's side; `v0` and unknown schemes are ignored, as Stripe says to.
-use hookbus_core::signing::{constant_time_eq, hmac_sha256};
+use hookbus_core::signing::hmac_sha256;
+
+use super::mac::{any_matches, outcome};
 
 use super::{Inbound, VerifyError, check_tolerance, parse_timestamp, required_header};
+use super::Provider;
+use super::identify::fields;
 
 const SIG_HEADER: &str = "Stripe-Signature";
 
@@ -38,29 +42,32 @@ fn parse(value: &str) -> Result<(i64, Vec<Vec<u8>>), VerifyError> {
     Ok((t, v1))
 }
 
-fn mac(secret: &str, t: i64, body: &[u8]) -> [u8; 32] {
-    hmac_sha256(secret.as_bytes(), &[t.to_string().as_bytes(), b".", body])
+fn mac(key: &[u8], t: i64, body: &[u8]) -> [u8; 32] {
+    hmac_sha256(key, &[t.to_string().as_bytes(), b".", body])
 }
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
     let (t, given) = parse(required_header(req.headers, SIG_HEADER)?)?;
-    let mut matched = false;
-    for secret in secrets {
-        let expected = mac(secret, t, req.body);
-        matched |= given.iter().fold(false, |found, g| found | constant_time_eq(g, &expected));
-    }
-    if !matched {
-        return Err(VerifyError::SignatureMismatch);
-    }
+    let i = outcome(any_matches(secrets, &given, |key| mac(key, t, req.body).to_vec()))?;
     // After the signature, so a tolerance error always concerns an authentic (replayed or
     // clock-skewed) delivery. `t` is signed, so it cannot be moved without breaking v1.
-    check_tolerance(req.now, t, tolerance_secs)
+    check_tolerance(req.now, t, tolerance_secs)?;
+    Ok(i)
 }
 
 pub(super) fn sign(secret: &str, body: &[u8], now: i64) -> Vec<(String, String)> {
-    let sig = hex::encode(mac(secret, now, body));
+    let sig = hex::encode(mac(secret.as_bytes(), now, body));
     vec![(SIG_HEADER.into(), format!("t={now},v1={sig}")), ("Content-Type".into(), "application/json".into())]
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Stripe: Stripe-Signature t=<unix>,v1=<hex HMAC-SHA256 of t.body>",
+    headers: &[SIG_HEADER],
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.now)),
+    identify: |_, _, body| fields(body, "/id", "/type"),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {
@@ -90,7 +97,7 @@ mod tests {
     }
 
     fn check(map: &http::HeaderMap, body: &[u8], now: i64, secrets: &[Secret]) -> Result<(), VerifyError> {
-        Scheme::Stripe.verify(&inbound(map, body, now), secrets, TOL)
+        Scheme::of(hookbus_core::config::SchemeKind::Stripe).verify(&inbound(map, body, now), secrets, TOL).map(|_| ())
     }
 
     #[test]
@@ -166,10 +173,10 @@ mod tests {
 
     #[test]
     fn sign_then_verify_round_trips() {
-        let pairs = Scheme::Stripe.sign(SECRET, BODY, T, "ignored").unwrap();
+        let pairs = Scheme::of(hookbus_core::config::SchemeKind::Stripe).sign(SECRET, BODY, T, "ignored").unwrap();
         assert_eq!(pairs[0], (SIG_HEADER.to_string(), format!("t={T},v1={V1}")));
         assert_eq!(check(&headers(&pairs), BODY, T, &[Secret::new(SECRET)]), Ok(()));
-        let pairs = Scheme::Stripe.sign(SECRET, b"", -5, "ignored").unwrap();
+        let pairs = Scheme::of(hookbus_core::config::SchemeKind::Stripe).sign(SECRET, b"", -5, "ignored").unwrap();
         assert_eq!(check(&headers(&pairs), b"", -5, &[Secret::new(SECRET)]), Ok(()));
     }
 }

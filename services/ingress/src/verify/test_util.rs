@@ -22,7 +22,7 @@ pub fn with_header(map: &HeaderMap, name: &str, value: &[u8]) -> HeaderMap {
 
 pub fn inbound<'a>(headers: &'a HeaderMap, body: &'a [u8], now: i64) -> Inbound<'a> {
     let url = "http://localhost/hooks/test";
-    Inbound { headers, body, url, now }
+    Inbound { method: "POST", headers, body, url, now }
 }
 
 /// A secret that expired one second before `now`.
@@ -52,7 +52,12 @@ pub fn source(kind: &str, public_url: Option<&str>) -> SourceConfig {
     if kind == "hmac" {
         json["hmac"] = serde_json::json!({ "header": "X-Signature" });
     }
-    serde_json::from_value(json).unwrap()
+    // Every setting the provider takes, so that all schemes load (PayPal needs its webhook id).
+    let mut config: SourceConfig = serde_json::from_value(json).unwrap();
+    for key in super::provider(config.scheme).settings {
+        config.settings.insert((*key).to_owned(), "test-setting".to_owned());
+    }
+    config
 }
 
 pub fn scheme(kind: SchemeKind) -> Scheme {
@@ -69,6 +74,7 @@ pub struct Case {
     pub body: Vec<u8>,
     /// As the ingress sees it: a path and query unless a test gives an absolute URL.
     pub url: String,
+    pub method: String,
     pub now: i64,
 }
 
@@ -81,6 +87,7 @@ impl Case {
             headers: headers(&pairs),
             body: body.into(),
             url: "/webhooks/test".into(),
+            method: "POST".into(),
             now,
         }
     }
@@ -90,8 +97,25 @@ impl Case {
         self
     }
 
+    pub fn with_method(mut self, method: &str) -> Case {
+        self.method = method.into();
+        self
+    }
+
     pub fn check(&self, headers: &HeaderMap, body: &[u8], now: i64, secrets: &[Secret]) -> Result<(), VerifyError> {
-        self.scheme.verify(&Inbound { headers, body, url: &self.url, now }, secrets, TOL)
+        self.matched(headers, body, now, secrets).map(|_| ())
+    }
+
+    /// The value of the secret that verified.
+    pub fn matched(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: i64,
+        secrets: &[Secret],
+    ) -> Result<String, VerifyError> {
+        let req = Inbound { method: &self.method, headers, body, url: &self.url, now };
+        self.scheme.verify(&req, secrets, TOL).map(|s| s.value.clone())
     }
 
     /// This case as is, under its own secret.
@@ -182,6 +206,11 @@ impl Case {
     pub fn rotates(&self) {
         let both = [Secret::new("some-older-secret"), Secret::new(&self.secret)];
         assert_eq!(self.check(&self.headers, &self.body, self.now, &both), Ok(()));
+        // The secret that verified is reported, whatever its position.
+        let reversed = [Secret::new(&self.secret), Secret::new("some-older-secret")];
+        for secrets in [&both, &reversed] {
+            assert_eq!(self.matched(&self.headers, &self.body, self.now, secrets), Ok(self.secret.clone()));
+        }
         let gone = [expired(&self.secret, self.now)];
         assert_eq!(self.check(&self.headers, &self.body, self.now, &gone), Err(VerifyError::NoActiveSecret));
     }
@@ -193,6 +222,15 @@ impl Case {
             let got = self.check(&headers(&pairs), body, self.now, &[Secret::new(&self.secret)]);
             assert_eq!(got, Ok(()), "{}: {pairs:?}", self.scheme.name());
         }
+    }
+
+    /// Everything for a provider that signs only the body in `header`: the standard checks, the
+    /// header missing or garbled, and sign -> verify.
+    pub fn body_mac(&self, wrong_secret: &str, header: &str) {
+        self.standard(wrong_secret);
+        self.rejects_missing(header);
+        self.rejects_malformed(header, &[b"zz", b"", b"\xff", b"sha256=", b"00"]);
+        self.round_trips();
     }
 
     /// The checks every HMAC scheme passes.

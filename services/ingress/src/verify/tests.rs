@@ -5,25 +5,15 @@ use http::HeaderMap;
 use super::test_util::{inbound, source};
 use super::*;
 
-/// Fails to compile when a `SchemeKind` is added without being listed here, as a reminder to add
-/// it to `SchemeKind::ALL` too (which `names_round_trip_through_config` then checks).
-fn listed(kind: SchemeKind) -> bool {
-    use SchemeKind::*;
-    match kind {
-        StandardWebhooks | Github | Stripe | Hmac | Gitlab | Slack | Shopify | Twilio | Paddle | Square | Hubspot
-        | HubspotV2 | HubspotV1 | Sendgrid | CoinbaseCommerce | Pagerduty | Woocommerce | Zoom | Linear | Mailgun
-        | Intercom | Twitch | Discord | Typeform | Calendly | Bitbucket | Jira => true,
-    }
-}
-
 #[test]
 fn names_round_trip_through_config() {
     assert_eq!(all_names(), SchemeKind::ALL);
     for name in all_names() {
         let config = source(name, Some("https://hooks.example.com/webhooks/x"));
-        assert!(listed(config.scheme));
+        assert!(SchemeKind::KINDS.contains(&config.scheme));
         let scheme = Scheme::from_config(&config).unwrap();
         assert_eq!(scheme.name(), *name);
+        assert!(!scheme.provider().about.is_empty(), "{name} says what it signs");
         assert_eq!(serde_json::to_value(config.scheme).unwrap(), *name);
     }
     let mut sorted = all_names().to_vec();
@@ -31,7 +21,7 @@ fn names_round_trip_through_config() {
     sorted.dedup();
     assert_eq!(sorted.len(), all_names().len(), "no name twice");
     // `svix` is another name for Standard Webhooks, accepted but not listed.
-    assert_eq!(Scheme::from_config(&source("svix", None)).unwrap(), Scheme::StandardWebhooks);
+    assert_eq!(Scheme::from_config(&source("svix", None)).unwrap(), Scheme::of(SchemeKind::StandardWebhooks));
     assert!(!all_names().contains(&"svix"));
 }
 
@@ -40,7 +30,7 @@ fn bad_public_url_is_refused_at_load() {
     let err = Scheme::from_config(&source("twilio", Some("/webhooks/twilio"))).unwrap_err();
     assert_eq!(err.code(), "source_misconfigured");
     let ok = Scheme::from_config(&source("square", Some("https://a.example/sq"))).unwrap();
-    assert_eq!(ok, Scheme::Square { public_url: Some("https://a.example/sq".into()) });
+    assert_eq!(ok, Scheme::at(SchemeKind::Square, "https://a.example/sq"));
 }
 
 #[test]
@@ -77,7 +67,7 @@ fn empty_secret_is_refused_not_accepted() {
     let req = inbound(&map, b"{}", 0);
     for name in all_names() {
         let scheme = Scheme::from_config(&source(name, Some("https://a.example/x"))).unwrap();
-        let err = scheme.verify(&req, &[Secret::new("")], 300);
+        let err = scheme.verify(&req, &[Secret::new("")], 300).map(|_| ());
         assert_eq!(err.map_err(|e| e.code()), Err("source_misconfigured"), "{name}");
         let err = scheme.sign("", b"{}", 0, "d");
         assert_eq!(err.map_err(|e| e.code()), Err("source_misconfigured"), "{name}");
@@ -100,40 +90,11 @@ fn no_scheme_panics_on_hostile_input() {
     ];
     let bodies: [&[u8]; 5] =
         [b"", b"{", b"[]", br#"{"signature":{"timestamp":[],"token":1},"webhookTimestamp":"x"}"#, b"\xff\x00=&&=%zz"];
-    let names = [
-        "X-Hub-Signature-256",
-        "X-Hub-Signature",
-        "X-Slack-Signature",
-        "X-Slack-Request-Timestamp",
-        "X-Twilio-Signature",
-        "Paddle-Signature",
-        "X-HubSpot-Signature-v3",
-        "X-HubSpot-Request-Timestamp",
-        "X-HubSpot-Signature",
-        "X-HubSpot-Signature-Version",
-        "X-Twilio-Email-Event-Webhook-Signature",
-        "X-Twilio-Email-Event-Webhook-Timestamp",
-        "x-zm-signature",
-        "x-zm-request-timestamp",
-        "Twitch-Eventsub-Message-Signature",
-        "Twitch-Eventsub-Message-Id",
-        "Twitch-Eventsub-Message-Timestamp",
-        "X-Signature-Ed25519",
-        "X-Signature-Timestamp",
-        "Calendly-Webhook-Signature",
-        "Stripe-Signature",
-        "webhook-id",
-        "webhook-timestamp",
-        "webhook-signature",
-        "X-PagerDuty-Signature",
-        "Linear-Signature",
-        "Typeform-Signature",
-        "X-Gitlab-Token",
-        "X-Signature",
-    ];
+    // Every header some provider reads, so each parser meets the garbage.
+    let names: Vec<&str> = SchemeKind::KINDS.iter().flat_map(|k| provider(*k).headers.iter().copied()).collect();
     for value in values {
         let mut map = HeaderMap::new();
-        for n in names {
+        for n in &names {
             map.insert(
                 http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
                 http::HeaderValue::from_bytes(value).unwrap(),
@@ -143,7 +104,7 @@ fn no_scheme_panics_on_hostile_input() {
             for name in all_names() {
                 let scheme = Scheme::from_config(&source(name, Some("https://a.example/x"))).unwrap();
                 for secret in ["s", "not-a-key", "00"] {
-                    let req = Inbound { headers: &map, body, url: "/x?bodySHA256=zz", now: 0 };
+                    let req = Inbound { method: "POST", headers: &map, body, url: "/x?bodySHA256=zz", now: 0 };
                     let _ = scheme.verify(&req, &[Secret::new(secret)], 300);
                     let _ = scheme.verify(&Inbound { now: i64::MIN, ..req }, &[Secret::new(secret)], u64::MAX);
                 }

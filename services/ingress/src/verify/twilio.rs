@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 use super::mac::{any_matches, compute, decode, encode, outcome, pairs};
 use super::signed_url::{self, port_variants};
 use super::{Inbound, VerifyError, required_header};
+use super::Provider;
+use super::identify::header;
 
 const HEADER: &str = "X-Twilio-Signature";
 
@@ -25,15 +27,19 @@ fn body_sha256(url: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "bodySHA256").map(|(_, v)| v.into_owned())
 }
 
-/// Form parameters sorted by name (then value), concatenated as name + value. A body that is
-/// not a form still contributes (as parameter names), so it can never be swapped unnoticed.
+/// Form parameters sorted by name (then value), concatenated as name + value. A repeated name
+/// with the same value counts once: Twilio's SDKs sign the sorted *set* of a name's values
+/// (twilio-node `toFormUrlEncodedParam`: `Array.from(new Set(values)).sort()`; twilio-python
+/// `compute_signature`: `sorted(set(values))`). A body that is not a form still contributes (as
+/// parameter names), so it can never be swapped unnoticed.
 fn sorted_params(body: &[u8]) -> Vec<u8> {
     let mut params: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
     params.sort();
+    params.dedup();
     params.into_iter().flat_map(|(k, v)| [k, v]).collect::<String>().into_bytes()
 }
 
-pub(super) fn verify(public_url: Option<&str>, req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
+pub(super) fn verify(public_url: Option<&str>, req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
     let given = decode(HEADER, required_header(req.headers, HEADER)?, Base64, Sha1)?;
     let url = signed_url::resolve(public_url, req.url, "twilio")?;
     let (params, body_ok) = match body_sha256(&url) {
@@ -43,13 +49,13 @@ pub(super) fn verify(public_url: Option<&str>, req: &Inbound<'_>, secrets: &[&st
         }
         None => (sorted_params(req.body), true),
     };
-    let matched = port_variants(&url).iter().fold(false, |found, candidate| {
-        found
-            | any_matches(secrets, std::slice::from_ref(&given), |key| {
-                compute(Sha1, key, &[candidate.as_bytes(), &params])
-            })
+    let matched = port_variants(&url).iter().fold(None, |found, candidate| {
+        let hit = any_matches(secrets, std::slice::from_ref(&given), |key| {
+            compute(Sha1, key, &[candidate.as_bytes(), &params])
+        });
+        found.or(hit)
     });
-    outcome(matched & body_ok)
+    outcome(matched.filter(|_| body_ok))
 }
 
 /// Signs `body` as a form post to `public_url`.
@@ -68,6 +74,16 @@ pub(super) fn sign(
     ]))
 }
 
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Twilio: X-Twilio-Signature <base64 HMAC-SHA1 of URL + sorted form params> (bodySHA256 for JSON)",
+    headers: &[HEADER],
+    verify: |s, req, keys, _| verify(s.public_url.as_deref(), req, keys),
+    sign: |s, g| sign(s.public_url.as_deref(), g.secret, g.body, g.id),
+    round_trips: false,
+    identify: |_, h, _| (header(h, "i-twilio-idempotency-token"), None),
+    ..Provider::DEFAULT
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::Scheme;
@@ -85,7 +101,7 @@ mod tests {
     const SIG: &str = "RSOYDt4T1cUTdK1PDd93/VVr8B8=";
 
     fn case_at(public_url: &str, sig: &str) -> Case {
-        let scheme = Scheme::Twilio { public_url: Some(public_url.into()) };
+        let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Twilio, public_url: Some(public_url.into()), hmac: None, settings: Default::default() };
         Case::new(scheme, TOKEN, &[(HEADER, sig)], FORM, 1_700_000_000).at_url(QUERY)
     }
 
@@ -106,6 +122,21 @@ mod tests {
         // Repeated names sort by value: the library's multi-dict vector.
         let dup = Case { body: b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234".to_vec(), ..case.clone() };
         assert_eq!(dup.verify_header(HEADER, b"IK+Dwps556ElfBT0I3Rgjkr1wJU="), Ok(()));
+        // A value repeated under one name is signed once (the SDKs sign the set of values), so the
+        // same vector holds with `Digits=1234` sent twice, in any position. Confirmed with Twilio's
+        // SDK (`npm install twilio`, 6.3.1): `twilio.validateRequest('12345', 'IK+Dwps556ElfBT0I3Rgjkr1wJU=',
+        // 'https://mycompany.com/myapp.php?foo=1&bar=2', { Sid: 'CA123', SidAccount: 'AC123',
+        // Digits: ['5678', '1234', '1234'] })` is true, and false with a third value '9'.
+        for body in [
+            &b"Digits=5678&Digits=1234&Digits=1234&Sid=CA123&SidAccount=AC123"[..],
+            b"Sid=CA123&Digits=1234&SidAccount=AC123&Digits=5678&Digits=1234",
+        ] {
+            let twice = Case { body: body.to_vec(), ..case.clone() };
+            assert_eq!(twice.verify_header(HEADER, b"IK+Dwps556ElfBT0I3Rgjkr1wJU="), Ok(()), "{body:?}");
+        }
+        // A different value under a repeated name is not a duplicate.
+        let third = Case { body: b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=9".to_vec(), ..case.clone() };
+        assert_eq!(third.verify_header(HEADER, b"IK+Dwps556ElfBT0I3Rgjkr1wJU="), Err(VerifyError::SignatureMismatch));
         // The query is signed.
         assert_eq!(case.clone().at_url("/myapp.php?foo=1&bar=3").verify(), Err(VerifyError::SignatureMismatch));
     }
@@ -143,7 +174,7 @@ mod tests {
     fn sign_then_verify_round_trips() {
         let case = case().at_url("/webhooks/twilio");
         case.round_trips();
-        let bare = Scheme::Twilio { public_url: None };
+        let bare = Scheme { kind: hookbus_core::config::SchemeKind::Twilio, public_url: None, hmac: None, settings: Default::default() };
         assert_eq!(bare.sign(TOKEN, FORM, 0, "d").unwrap_err().code(), "source_misconfigured");
     }
 }

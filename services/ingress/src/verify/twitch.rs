@@ -13,12 +13,16 @@ use time::format_description::well_known::Rfc3339;
 
 use super::mac::{any_matches, compute, decode, outcome, pairs};
 use super::{Inbound, VerifyError, check_tolerance, required_header};
+use super::Provider;
+use super::identify::headers;
+use crate::IngressError;
+use crate::handshake::{Answer, string_at};
 
 const SIG: &str = "Twitch-Eventsub-Message-Signature";
 const ID: &str = "Twitch-Eventsub-Message-Id";
 const TS: &str = "Twitch-Eventsub-Message-Timestamp";
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
     let value = required_header(req.headers, SIG)?;
     let id = required_header(req.headers, ID)?;
     let ts_text = required_header(req.headers, TS)?;
@@ -28,8 +32,9 @@ pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -
     let hex = value.strip_prefix("sha256=").ok_or_else(|| VerifyError::malformed(SIG, "expected `sha256=<hex>`"))?;
     let given = decode(SIG, hex, Hex, Sha256)?;
     let mac = |key: &[u8]| compute(Sha256, key, &[id.as_bytes(), ts_text.as_bytes(), req.body]);
-    outcome(any_matches(secrets, &[given], mac))?;
-    check_tolerance(req.now, ts, tolerance_secs)
+    let i = outcome(any_matches(secrets, &[given], mac))?;
+    check_tolerance(req.now, ts, tolerance_secs)?;
+    Ok(i)
 }
 
 pub(super) fn sign(secret: &str, body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {
@@ -45,6 +50,29 @@ pub(super) fn sign(secret: &str, body: &[u8], now: i64, delivery_id: &str) -> Ve
         ("Twitch-Eventsub-Subscription-Type", "channel.follow".into()),
         ("Content-Type", "application/json".into()),
     ])
+}
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Twitch EventSub: Twitch-Eventsub-Message-Signature sha256=<hex HMAC-SHA256 of id + timestamp + body>",
+    headers: &[SIG, ID, TS, "Twitch-Eventsub-Message-Type"],
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.now, s.id)),
+    identify: |_, h, _| headers(h, "twitch-eventsub-message-id", "twitch-eventsub-subscription-type"),
+    handshake: callback_verification,
+    ..Provider::DEFAULT
+};
+
+/// `webhook_callback_verification`: echo the challenge
+/// (<https://dev.twitch.tv/docs/eventsub/handling-webhook-events/#responding-to-a-challenge-request>).
+fn callback_verification(headers: &http::HeaderMap, body: &[u8], _: &str) -> Result<Option<Answer>, IngressError> {
+    let ty = headers.get("twitch-eventsub-message-type").and_then(|v| v.to_str().ok());
+    if ty.map(str::trim) != Some("webhook_callback_verification") {
+        return Ok(None);
+    }
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| IngressError::BadHandshake("Twitch webhook_callback_verification body is not JSON".into()))?;
+    let challenge = string_at(&v, "/challenge", "Twitch webhook_callback_verification")?;
+    Ok(Some(Answer::text("twitch", challenge)))
 }
 
 #[cfg(test)]

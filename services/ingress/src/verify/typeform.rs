@@ -5,6 +5,8 @@ use hookbus_core::config::HmacAlgorithm::Sha256;
 use hookbus_core::config::SigEncoding::Base64;
 
 use super::mac::{BodyMac, pairs};
+use super::Provider;
+use super::identify::fields;
 
 const HEADER: &str = "Typeform-Signature";
 pub(super) const MAC: BodyMac = BodyMac { header: HEADER, prefix: "sha256=", alg: Sha256, enc: Base64 };
@@ -12,6 +14,15 @@ pub(super) const MAC: BodyMac = BodyMac { header: HEADER, prefix: "sha256=", alg
 pub(super) fn sign(secret: &str, body: &[u8]) -> Vec<(String, String)> {
     pairs([(HEADER, MAC.value(secret, body)), ("Content-Type", "application/json".into())])
 }
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Typeform: Typeform-Signature sha256=<base64 HMAC-SHA256 of the body>",
+    headers: &[HEADER],
+    verify: |_, req, keys, _| MAC.verify(req, keys),
+    sign: |_, s| Ok(sign(s.secret, s.body)),
+    identify: |_, _, body| fields(body, "/event_id", "/event_type"),
+    ..Provider::DEFAULT
+};
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,9 @@ use hookbus_core::config::HmacAlgorithm::Sha256;
 use hookbus_core::config::SigEncoding::Base64;
 
 use super::mac::{BodyMac, pairs};
+use super::Provider;
+use super::identify::headers;
+use crate::handshake::Answer;
 
 const HEADER: &str = "X-WC-Webhook-Signature";
 pub(super) const MAC: BodyMac = BodyMac { header: HEADER, prefix: "", alg: Sha256, enc: Base64 };
@@ -17,6 +20,27 @@ pub(super) fn sign(secret: &str, body: &[u8], delivery_id: &str) -> Vec<(String,
         ("X-WC-Webhook-Delivery-ID", delivery_id.into()),
         ("Content-Type", "application/json".into()),
     ])
+}
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "WooCommerce: X-WC-Webhook-Signature <base64 HMAC-SHA256 of the body>; answers its ping",
+    headers: &[HEADER],
+    verify: |_, req, keys, _| MAC.verify(req, keys),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.id)),
+    identify: |_, h, _| headers(h, "x-wc-webhook-delivery-id", "x-wc-webhook-topic"),
+    unsigned_handshake: ping,
+    ..Provider::DEFAULT
+};
+
+/// WooCommerce pings a new webhook's URL with the form body `webhook_id=<n>` and no signature,
+/// and refuses to save the webhook unless the answer is exactly 200 (`WC_Webhook::deliver_ping`
+/// in woocommerce/includes/class-wc-webhook.php). It carries nothing, so it is answered unsigned.
+fn ping(headers: &http::HeaderMap, body: &[u8]) -> Option<Answer> {
+    if headers.contains_key(HEADER) {
+        return None;
+    }
+    let id = body.strip_prefix(b"webhook_id=")?;
+    (!id.is_empty() && id.len() <= 20 && id.iter().all(u8::is_ascii_digit)).then(|| Answer::text("woocommerce", ""))
 }
 
 #[cfg(test)]

@@ -6,16 +6,45 @@
 use super::mac::pairs;
 use super::slack::{v0_value, verify_v0};
 use super::{Inbound, VerifyError};
+use super::Provider;
+use super::identify::{body_str, header};
+use crate::IngressError;
+use crate::handshake::{Answer, AnswerBody, json_of_type, string_at};
 
 const SIG: &str = "x-zm-signature";
 const TS: &str = "x-zm-request-timestamp";
 
-pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<(), VerifyError> {
+pub(super) fn verify(req: &Inbound<'_>, secrets: &[&str], tolerance_secs: u64) -> Result<usize, VerifyError> {
     verify_v0(req, secrets, tolerance_secs, SIG, TS)
 }
 
 pub(super) fn sign(secret: &str, body: &[u8], now: i64) -> Vec<(String, String)> {
     pairs([(SIG, v0_value(secret, body, now)), (TS, now.to_string()), ("Content-Type", "application/json".into())])
+}
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "Zoom: x-zm-signature v0=<hex HMAC-SHA256 of v0:timestamp:body>; answers endpoint.url_validation",
+    headers: &[SIG, TS],
+    verify: |_, req, keys, tol| verify(req, keys, tol),
+    sign: |_, s| Ok(sign(s.secret, s.body, s.now)),
+    identify: |_, h, body| (header(h, "x-zm-trackingid"), body_str(body, "/event")),
+    handshake: url_validation,
+    ..Provider::DEFAULT
+};
+
+/// `endpoint.url_validation`, answered with the plain token and its HMAC under the secret that
+/// verified the request (<https://developers.zoom.us/docs/api/webhooks/#validate-your-webhook-endpoint>).
+fn url_validation(_: &http::HeaderMap, body: &[u8], secret: &str) -> Result<Option<Answer>, IngressError> {
+    let Some(v) = json_of_type(body, "/event", "endpoint.url_validation") else { return Ok(None) };
+    let plain = string_at(&v, "/payload/plainToken", "Zoom endpoint.url_validation")?;
+    let encrypted = encrypted_token(secret, &plain);
+    let body = serde_json::json!({ "plainToken": plain, "encryptedToken": encrypted });
+    Ok(Some(Answer { kind: "zoom", body: AnswerBody::Json(body) }))
+}
+
+/// `encryptedToken` = hex HMAC-SHA256 of `plainToken` under the webhook secret token.
+pub fn encrypted_token(secret: &str, plain_token: &str) -> String {
+    hex::encode(super::mac::compute(hookbus_core::config::HmacAlgorithm::Sha256, secret.as_bytes(), &[plain_token.as_bytes()]))
 }
 
 #[cfg(test)]

@@ -11,24 +11,45 @@
 //!   hash with the secret prepended, not an HMAC), `X-HubSpot-Signature-Version: v2`.
 //! - `hubspot_v1`: `X-HubSpot-Signature: <hex SHA-256 of secret + body>`, version `v1`.
 //!
-//! The method is always `POST`: the ingress takes webhooks only as POST. The URI is the source's
+//! The method is the request's: HubSpot sends most webhooks as POST, but workflow webhook actions
+//! can be configured to use GET, signed the same way with an empty body (so these sources are
+//! verified and published on GET too). `sign` produces POST requests. The URI is the source's
 //! `public_url` with the request's query (see `signed_url`).
 use hookbus_core::config::HmacAlgorithm::Sha256;
 use hookbus_core::config::SigEncoding::{Base64, Hex};
 use hookbus_core::signing::constant_time_eq;
 use sha2::Digest;
 
-use super::mac::{any_matches, compute, decode, encode, outcome, pairs};
-use super::{Inbound, VerifyError, check_tolerance, required_header, signed_url};
+use super::mac::{any_matches, compute, decode, encode, first_match, outcome, pairs};
+use super::identify::batch;
+use super::{Ids, Inbound, Prefix, Provider, VerifyError, check_tolerance, required_header, signed_url};
 
 #[cfg(test)]
 mod tests;
 
 const V3_SIG: &str = "X-HubSpot-Signature-v3";
 const V3_TS: &str = "X-HubSpot-Request-Timestamp";
-const SIG: &str = "X-HubSpot-Signature";
-const VERSION: &str = "X-HubSpot-Signature-Version";
+pub(super) const SIG: &str = "X-HubSpot-Signature";
+pub(super) const VERSION: &str = "X-HubSpot-Signature-Version";
+/// The method `sign` signs.
 const METHOD: &[u8] = b"POST";
+
+pub(super) const PROVIDER: Provider = Provider {
+    about: "HubSpot v3: X-HubSpot-Signature-v3 <base64 HMAC-SHA256 of method + URI + body + ms timestamp>",
+    headers: &[V3_SIG, V3_TS],
+    verify: |s, req, keys, tol| verify_v3(s.public_url.as_deref(), req, keys, tol),
+    sign: |s, g| sign_v3(s.public_url.as_deref(), g.secret, g.body, g.now),
+    round_trips: false,
+    identify: |_, _, body| identify(body),
+    prefix: Prefix::Fixed("hubspot"),
+    delivers_get: true,
+    ..Provider::DEFAULT
+};
+
+/// HubSpot batches events; all three versions identify them alike.
+pub(super) fn identify(body: Option<&serde_json::Value>) -> Ids {
+    batch(body, "eventId", "subscriptionType")
+}
 
 /// Decodes exactly the escapes HubSpot's v3 instructions list; everything else stays as sent.
 fn decode_uri(uri: &str) -> String {
@@ -71,19 +92,20 @@ pub(super) fn verify_v3(
     req: &Inbound<'_>,
     secrets: &[&str],
     tolerance_secs: u64,
-) -> Result<(), VerifyError> {
+) -> Result<usize, VerifyError> {
     let given = decode(V3_SIG, required_header(req.headers, V3_SIG)?, Base64, Sha256)?;
     let ts_text = required_header(req.headers, V3_TS)?;
     let ms = ts_text.parse::<i64>().map_err(|_| VerifyError::malformed(V3_TS, "expected unix milliseconds"))?;
     let url = signed_url::resolve(public_url, req.url, "hubspot")?;
     let decoded = decode_uri(&url);
     let uris: &[&str] = if decoded == url { &[&url] } else { &[&decoded, &url] };
-    let matched = uris.iter().fold(false, |found, uri| {
-        let mac = |key: &[u8]| compute(Sha256, key, &[METHOD, uri.as_bytes(), req.body, ts_text.as_bytes()]);
-        found | any_matches(secrets, std::slice::from_ref(&given), mac)
+    let matched = uris.iter().fold(None, |found, uri| {
+        let mac = |key: &[u8]| compute(Sha256, key, &[req.method.as_bytes(), uri.as_bytes(), req.body, ts_text.as_bytes()]);
+        found.or(any_matches(secrets, std::slice::from_ref(&given), mac))
     });
-    outcome(matched)?;
-    check_tolerance(req.now, ms.div_euclid(1000), tolerance_secs)
+    let i = outcome(matched)?;
+    check_tolerance(req.now, ms.div_euclid(1000), tolerance_secs)?;
+    Ok(i)
 }
 
 /// v1/v2 announce their version; a different one means the source's scheme is wrong.
@@ -109,18 +131,18 @@ fn legacy(
     secrets: &[&str],
     version: &str,
     parts: impl Fn(&[u8]) -> Vec<u8>,
-) -> Result<(), VerifyError> {
+) -> Result<usize, VerifyError> {
     let given = decode(SIG, required_header(req.headers, SIG)?, Hex, Sha256)?;
     check_version(req, version)?;
-    outcome(secrets.iter().fold(false, |found, s| found | constant_time_eq(&parts(s.as_bytes()), &given)))
+    outcome(first_match(secrets, |s| constant_time_eq(&parts(s.as_bytes()), &given)))
 }
 
-pub(super) fn verify_v2(public_url: Option<&str>, req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
+pub(super) fn verify_v2(public_url: Option<&str>, req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
     let url = signed_url::resolve(public_url, req.url, "hubspot_v2")?;
-    legacy(req, secrets, "v2", |secret| sha256(&[secret, METHOD, url.as_bytes(), req.body]))
+    legacy(req, secrets, "v2", |secret| sha256(&[secret, req.method.as_bytes(), url.as_bytes(), req.body]))
 }
 
-pub(super) fn verify_v1(req: &Inbound<'_>, secrets: &[&str]) -> Result<(), VerifyError> {
+pub(super) fn verify_v1(req: &Inbound<'_>, secrets: &[&str]) -> Result<usize, VerifyError> {
     legacy(req, secrets, "v1", |secret| sha256(&[secret, req.body]))
 }
 

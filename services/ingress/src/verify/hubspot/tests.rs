@@ -23,7 +23,7 @@ mod v3 {
     const SIG: &str = "HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw=";
 
     fn case() -> Case {
-        at(Scheme::Hubspot { public_url: Some(URI.into()) }, &[(V3_SIG, SIG), (V3_TS, TS_MS)], BODY, NOW)
+        at(Scheme { kind: hookbus_core::config::SchemeKind::Hubspot, public_url: Some(URI.into()), hmac: None, settings: Default::default() }, &[(V3_SIG, SIG), (V3_TS, TS_MS)], BODY, NOW)
     }
 
     #[test]
@@ -56,7 +56,7 @@ mod v3 {
     fn listed_escapes_are_decoded_before_signing() {
         let body = br#"[{"eventId":1,"subscriptionType":"contact.creation"}]"#;
         let pairs = [(V3_SIG, "BHlEFu3bWWZj9bFTTTILJOeXMgmbGDbJKuALBiZruvw="), (V3_TS, "1700000000123")];
-        let scheme = Scheme::Hubspot { public_url: Some("https://hooks.example.com/hubspot".into()) };
+        let scheme = Scheme { kind: hookbus_core::config::SchemeKind::Hubspot, public_url: Some("https://hooks.example.com/hubspot".into()), hmac: None, settings: Default::default() };
         let case =
             Case::new(scheme, SECRET, &pairs, body, 1_700_000_000).at_url("/in?portal=62515&name=a%3Ab%40c%281%29");
         case.passes();
@@ -65,10 +65,25 @@ mod v3 {
         assert_eq!(decode_uri("%E2%82%AC%"), "%E2%82%AC%");
     }
 
+    // HubSpot publishes no v3 GET vector; built from the docs' recipe (method + URI + body +
+    // timestamp, the body empty for GET) on the SDK's test data:
+    // printf '%s' "GET${URI}15000000" | openssl dgst -sha256 -hmac "$SECRET" -binary | base64
+    #[test]
+    fn get_requests_sign_the_method() {
+        let get = Case { body: Vec::new(), ..case() }.with_method("GET");
+        let get = Case { headers: headers(&[(V3_SIG.into(), "P0iu/zdm789MCxMOpNVusey06xxchYciDvNTsEcnryA=".into()), (V3_TS.into(), TS_MS.into())]), ..get };
+        get.passes();
+        get.rejects_wrong_secret("yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyz");
+        get.rotates();
+        get.enforces_tolerance(NOW);
+        assert_eq!(get.clone().with_method("POST").verify(), Err(VerifyError::SignatureMismatch));
+        assert_eq!(case().with_method("GET").verify(), Err(VerifyError::SignatureMismatch));
+    }
+
     #[test]
     fn sign_then_verify_round_trips() {
         case().round_trips();
-        let bare = Scheme::Hubspot { public_url: None };
+        let bare = Scheme { kind: hookbus_core::config::SchemeKind::Hubspot, public_url: None, hmac: None, settings: Default::default() };
         assert_eq!(bare.sign(SECRET, BODY, NOW, "d").unwrap_err().code(), "source_misconfigured");
     }
 }
@@ -82,7 +97,7 @@ mod v2 {
     const SIG: &str = "9569219f8ba981ffa6f6f16aa0f48637d35d728c7e4d93d0d52efaa512af7900";
 
     fn case() -> Case {
-        at(Scheme::HubspotV2 { public_url: Some(URI.into()) }, &[(SIG_HEADER, SIG), (VERSION, "v2")], BODY, 0)
+        at(Scheme { kind: hookbus_core::config::SchemeKind::HubspotV2, public_url: Some(URI.into()), hmac: None, settings: Default::default() }, &[(SIG_HEADER, SIG), (VERSION, "v2")], BODY, 0)
     }
 
     use super::super::SIG as SIG_HEADER;
@@ -108,6 +123,31 @@ mod v2 {
         assert_eq!(case.check(&no_version, BODY, 0, &[Secret::new(SECRET)]), Ok(()));
     }
 
+    /// The SDK's GET vector (HubSpot/hubspot-api-python, tests/spec/utils/test_signature.py,
+    /// `test_is_valid__v2_get_method`), also the docs' GET example: the method is signed and the
+    /// body is empty.
+    #[test]
+    fn sdk_get_vector_and_negatives() {
+        let get = Case {
+            body: Vec::new(),
+            headers: headers(&[(SIG_HEADER.into(), "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e".into())]),
+            ..case()
+        }
+        .with_method("GET");
+        get.passes();
+        get.rejects_wrong_secret("yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyz");
+        get.rotates();
+        assert_eq!(get.clone().with_method("POST").verify(), Err(VerifyError::SignatureMismatch));
+        assert_eq!(get.verify_body(b"x"), Err(VerifyError::SignatureMismatch));
+        // The SDK's v2 POST vector on its single-quoted body.
+        let sdk_post = Case {
+            body: b"{'example_field':'example_value'}".to_vec(),
+            headers: headers(&[(SIG_HEADER.into(), "4fe4e3a7d3cf09db53be39d0a58130e2aaba074ec123a9e355b876a689a1c383".into())]),
+            ..case()
+        };
+        sdk_post.passes();
+    }
+
     #[test]
     fn sign_then_verify_round_trips() {
         case().round_trips();
@@ -124,7 +164,7 @@ mod v1 {
     const SIG: &str = "232db2615f3d666fe21a8ec971ac7b5402d33b9a925784df3ca654d05f4817de";
 
     fn case() -> Case {
-        at(Scheme::HubspotV1, &[(super::super::SIG, SIG), (VERSION, "v1")], BODY, 0)
+        at(Scheme::of(hookbus_core::config::SchemeKind::HubspotV1), &[(super::super::SIG, SIG), (VERSION, "v1")], BODY, 0)
     }
 
     #[test]
