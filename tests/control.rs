@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::admin::{TOKEN, start, with_admin};
+use support::admin::{cli, start, with_admin};
 use support::bus::{self, Backend, Bus, Options};
 use support::receiver::Receiver;
 
@@ -16,23 +16,6 @@ fn admin_bus(receiver_url: &str) -> Bus {
     let bus = Bus::new(Backend::Embedded, receiver_url, Options::default());
     with_admin(&bus);
     bus
-}
-
-/// Runs the hookbus binary with `args` and HOOKBUS_TOKEN; asserts success, returns stdout.
-async fn cli(args: &[&str]) -> String {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_hookbus"))
-            .args(&args)
-            .env("HOOKBUS_TOKEN", TOKEN)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "hookbus failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    stdout
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,10 +12,15 @@ pub const TOKEN: &str = "e2e-admin-token";
 
 /// Adds an `[admin]` section to the bus's config: SQLite store in its directory, one write token.
 pub fn with_admin(bus: &Bus) {
+    with_admin_store(bus, "sqlite");
+}
+
+/// As [`with_admin`], on `store` (`"sqlite"` or a `postgres://` URL shared by several nodes).
+pub fn with_admin_store(bus: &Bus, store: &str) {
     let mut toml = std::fs::read_to_string(&bus.config_path).unwrap();
     toml.push_str(&format!(
-        "\n[admin]\nlisten = \"127.0.0.1:0\"\nsqlite_path = \"{}\"\nencryption_key = {{ value = \"k\" }}\n\
-         tokens = [{{ token = {{ value = \"{TOKEN}\" }}, scope = \"write\" }}]\n",
+        "\n[admin]\nlisten = \"127.0.0.1:0\"\nstore = \"{store}\"\nsqlite_path = \"{}\"\n\
+         encryption_key = {{ value = \"k\" }}\ntokens = [{{ token = {{ value = \"{TOKEN}\" }}, scope = \"write\" }}]\n",
         bus.dir.path().join("control.db").display()
     ));
     std::fs::write(&bus.config_path, toml).unwrap();
@@ -80,4 +85,22 @@ impl Node {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Runs the hookbus binary with `args` and `HOOKBUS_TOKEN` set to [`TOKEN`]; asserts success,
+/// returns stdout.
+pub async fn cli(args: &[&str]) -> String {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hookbus"))
+            .args(&args)
+            .env("HOOKBUS_TOKEN", TOKEN)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "hookbus failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
 }
