@@ -71,8 +71,16 @@ async fn two_nodes_share_api_subscriptions_and_dead_letters() {
     let a = bus.spawn_role("serve", None, &[("HOOKBUS_ADMIN__LISTEN", admin_a.as_str())]);
     let b = bus.spawn_role("worker", None, &[("HOOKBUS_ADMIN__LISTEN", admin_b.as_str())]);
     let (admin_a, admin_b) = (format!("http://{admin_a}"), format!("http://{admin_b}"));
-    bus::wait_ready(&admin_a).await;
-    bus::wait_ready(&admin_b).await;
+    for admin in [&admin_a, &admin_b] {
+        let ready = async {
+            while !reqwest::get(format!("{admin}/readyz")).await.is_ok_and(|r| r.status().is_success()) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(60), ready).await.is_err() {
+            panic!("{admin} did not become ready:\n{}", bus.child_logs());
+        }
+    }
 
     let sub = serde_json::json!({
         "name": "shared", "topic": format!("{}-github", bus.prefix), "target": format!("{}/shared", rx.url),

@@ -128,7 +128,7 @@ async fn subscriptions_follow_the_api(backend: Backend) {
     assert_eq!(status, 202, "{queued}");
     rx.wait_until("the retried delivery", WAIT, |r| to_live(r, &e1).len() == 2).await;
 
-    // Stats: counts from the attempt log; lag and circuit from the worker, reported every 2 s.
+    // Stats: counts from the attempt log; lag and circuit from the worker, reported every 5 s.
     let stats = node
         .get_until("/subscriptions/live/stats", |b| b["delivered"].as_u64() >= Some(7) && b["lag_records"] == 0)
         .await;

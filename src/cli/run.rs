@@ -13,10 +13,17 @@ pub async fn run(path: &Path, role: Role) -> anyhow::Result<ExitCode> {
         format!("cannot listen on {} (server.listen); is another process using it?", config.server.listen)
     })?;
     let admin = app::bind_admin(&config).await?;
-    // Scripts and tests read the bound address (port 0 picks one) from this first stdout line.
-    println!("hookbus listening on http://{}", listener.local_addr()?);
+    // Scripts and tests read the bound address (port 0 picks one) from this first stdout line. One
+    // write for both lines, and a reader that has gone (a script that read only the first line) is
+    // no reason to stop serving.
+    let mut banner = format!("hookbus listening on http://{}\n", listener.local_addr()?);
     if let Some(a) = &admin {
-        println!("hookbus admin API on http://{}/api/v1", a.local_addr()?);
+        banner.push_str(&format!("hookbus admin API on http://{}/api/v1\n", a.local_addr()?));
+    }
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     }
     let shutdown = CancellationToken::new();
     app::cancel_on_signals(shutdown.clone());

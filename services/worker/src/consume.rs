@@ -22,7 +22,7 @@ use crate::process::{Ctx, Outcome, Work, process};
 const COMMIT_EVERY: Duration = Duration::from_millis(50);
 const COMMIT_AFTER: usize = 32;
 /// How often the consumer lag is measured and reported.
-const HEALTH_EVERY: Duration = Duration::from_secs(2);
+const HEALTH_EVERY: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(100);
 
 /// A retry record whose time has not come; its partition is paused meanwhile (unordered mode), or,

@@ -47,14 +47,18 @@ pub(crate) fn headers(
     h
 }
 
-/// The headers for the attempt log: values of the subscription's secret headers, and of any
-/// header whose name says it holds a credential, are replaced by [`REDACTED`].
+/// The headers for the attempt log: values of the subscription's secret headers, and of configured
+/// headers whose name says they hold a credential, are replaced by [`REDACTED`]. hookbus's own
+/// headers (idempotency key, signature, ...) are shown as sent.
 pub(crate) fn redacted(headers: &HeaderMap, sub: &Subscription) -> Vec<(String, String)> {
+    let named =
+        |map: &std::collections::BTreeMap<String, String>, name: &str| map.keys().any(|k| k.eq_ignore_ascii_case(name));
     headers
         .iter()
         .map(|(name, value)| {
             let name = name.as_str();
-            let secret = sub.secret_headers.keys().any(|k| k.eq_ignore_ascii_case(name)) || credential_name(name);
+            let secret =
+                named(&sub.secret_headers, name) || (named(&sub.config.headers, name) && credential_name(name));
             let shown =
                 if secret { REDACTED.to_owned() } else { String::from_utf8_lossy(value.as_bytes()).into_owned() };
             (name.to_owned(), shown)
@@ -99,6 +103,7 @@ mod tests {
         assert_eq!(get("authorization"), Some(REDACTED));
         assert_eq!(get("x-tenant"), Some("acme"));
         assert_eq!(get("webhook-id"), Some("e-1"));
+        assert_eq!(get("idempotency-key"), Some("e-1"), "hookbus's own headers are shown as sent");
         let all = format!("{shown:?}");
         assert!(!all.contains("s3cr3t") && !all.contains("plain-config-token"), "{all}");
     }
