@@ -60,7 +60,7 @@ pub struct Options {
     pub redis_url: Option<String>,
     /// How long ingress waits for Kafka's acknowledgement before answering 503.
     pub produce_timeout_ms: u64,
-    /// The `crm` subscription's jq transform.
+    /// The `crm` subscription's jq transform; empty for none.
     pub transform: &'static str,
     /// The `crm` subscription's circuit breaker (tests of retry mechanics turn it off).
     pub circuit_breaker: bool,
@@ -165,7 +165,7 @@ topic = "{prefix}-github"
 event_types = ["github.push"]
 target = "{receiver_url}/crm"
 filter = '.data.ref == "refs/heads/main"'
-transform = '{transform}'
+{transform}
 signing_secret = {{ value = "{OUT_SECRET}" }}
 timeout_ms = {timeout}
 ordered = {ordered}
@@ -186,7 +186,9 @@ retry = {{ schedule = [{schedule}], jitter = 0.0 }}
             timeout = opts.timeout_ms,
             ordered = opts.ordered,
             backlog = opts.ordered_backlog,
-            transform = opts.transform,
+            // An empty transform means none: the CloudEvent envelope is delivered.
+            transform =
+                if opts.transform.is_empty() { String::new() } else { format!("transform = '{}'", opts.transform) },
             breaker = opts.circuit_breaker,
             produce_timeout = opts.produce_timeout_ms,
             partitions = opts.partitions,

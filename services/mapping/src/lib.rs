@@ -76,6 +76,7 @@
 
 mod compile;
 mod error;
+mod functions;
 mod run;
 
 pub use error::{MappingError, Program};

@@ -2,6 +2,8 @@
 //! reporting, and value/standard-library fidelity.
 
 mod errors;
+mod fidelity;
+mod jq_suite;
 mod mapping;
 mod values;
 

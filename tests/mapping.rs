@@ -1,0 +1,51 @@
+//! Mapping through the real worker path: what the target receives byte for byte.
+#[macro_use]
+mod support;
+
+use std::time::Duration;
+
+use support::bus::{self, Backend, Bus, Options};
+use support::receiver::Receiver;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The keys of a JSON object as they appear in the raw body, in order.
+fn key_order(body: &[u8]) -> Vec<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap();
+    value.as_object().expect("an object").keys().cloned().collect()
+}
+
+async fn transform_output_keeps_the_order_jq_built(backend: Backend) {
+    let rx = Receiver::start().await;
+    let transform = "{title: .data.commits[0].message, owner: .data.pusher.name, labels: [.data.repository.full_name]}";
+    let bus = Bus::new(backend, &rx.url, Options { transform, ..Options::default() });
+    let app = bus.start().await;
+    let push = bus::github_push("acme/api", "mona@example.com");
+    let (status, _) = bus::post_github(&app.url, &push, &uuid::Uuid::new_v4().to_string()).await;
+    assert_eq!(status, 202);
+    let reqs = rx.wait_until("the crm delivery", WAIT, |r| !r.is_empty()).await;
+    assert_eq!(
+        std::str::from_utf8(&reqs[0].body).unwrap(),
+        r#"{"title":"Update README.md","owner":"mona","labels":["acme/api"]}"#
+    );
+    app.stop().await;
+}
+
+async fn envelope_keeps_attribute_and_payload_order(backend: Backend) {
+    let rx = Receiver::start().await;
+    let bus = Bus::new(backend, &rx.url, Options { transform: "", ..Options::default() });
+    let app = bus.start().await;
+    // Keys deliberately not in alphabetical order.
+    let push = br#"{"ref":"refs/heads/main","zen":"Keep it simple","repository":{"full_name":"acme/api","id":1},"pusher":{"name":"mona","email":"m@example.com"},"commits":[]}"#;
+    let (status, _) = bus::post_github(&app.url, push, &uuid::Uuid::new_v4().to_string()).await;
+    assert_eq!(status, 202);
+    let reqs = rx.wait_until("the crm delivery", WAIT, |r| !r.is_empty()).await;
+    let envelope: serde_json::Value = serde_json::from_slice(&reqs[0].body).unwrap();
+    let keys = key_order(&reqs[0].body);
+    assert_eq!(&keys[..4], ["specversion", "id", "source", "type"], "{keys:?}");
+    let data: Vec<&String> = envelope["data"].as_object().unwrap().keys().collect();
+    assert_eq!(data, ["ref", "zen", "repository", "pusher", "commits"]);
+    app.stop().await;
+}
+
+on_every_backend!(transform_output_keeps_the_order_jq_built, envelope_keeps_attribute_and_payload_order);
