@@ -48,4 +48,26 @@ async fn envelope_keeps_attribute_and_payload_order(backend: Backend) {
     app.stop().await;
 }
 
-on_every_backend!(transform_output_keeps_the_order_jq_built, envelope_keeps_attribute_and_payload_order);
+async fn helpers_are_available_to_the_worker(backend: Backend) {
+    let rx = Receiver::start().await;
+    let transform = "{member: (.data.pusher.email | ascii_downcase | md5), repo: (.data.repository.full_name | split(\"/\")[1] | title_case), sig: (.id | hmac_sha256(\"k\"))}";
+    let bus = Bus::new(backend, &rx.url, Options { transform, ..Options::default() });
+    let app = bus.start().await;
+    let push = bus::github_push("acme/web-api", "Mona@Example.com");
+    let id = uuid::Uuid::new_v4().to_string();
+    let (status, _) = bus::post_github(&app.url, &push, &id).await;
+    assert_eq!(status, 202);
+    let reqs = rx.wait_until("the crm delivery", WAIT, |r| !r.is_empty()).await;
+    let body = reqs[0].json();
+    // md5("mona@example.com"), computed with md5sum.
+    assert_eq!(body["member"], "342479077ad49f4441c2827ac718a24b");
+    assert_eq!(body["repo"], "Web Api");
+    assert_eq!(body["sig"].as_str().map(str::len), Some(64));
+    app.stop().await;
+}
+
+on_every_backend!(
+    transform_output_keeps_the_order_jq_built,
+    envelope_keeps_attribute_and_payload_order,
+    helpers_are_available_to_the_worker
+);

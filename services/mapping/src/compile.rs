@@ -77,7 +77,8 @@ pub(crate) fn compile(program: Program, code: &str) -> Result<Compiled, MappingE
     refuse_modules(program, code)?;
     let defs =
         jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()).chain(crate::functions::defs()).map(shorten);
-    let funs: Vec<Fun<Data>> = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs()).collect();
+    let funs: Vec<Fun<Data>> =
+        jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs()).chain(crate::functions::funs()).collect();
 
     // Module loading (`import`/`include`) is left at the loader's default,
     // which refuses to read files: mappings come from config and must be

@@ -3,6 +3,7 @@
 
 mod errors;
 mod fidelity;
+mod helpers;
 mod jq_suite;
 mod mapping;
 mod values;
