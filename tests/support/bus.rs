@@ -73,6 +73,8 @@ pub struct Options {
     pub replication_factor: i32,
     /// Kafka consumer group session timeout (also the longest poll gap allowed).
     pub session_timeout_ms: u64,
+    /// More TOML lines for the `crm` subscription (e.g. `content_mode = "binary"`).
+    pub crm_settings: &'static str,
 }
 
 impl Default for Options {
@@ -91,6 +93,7 @@ impl Default for Options {
             partitions: 1,
             replication_factor: 1,
             session_timeout_ms: 10_000,
+            crm_settings: "",
         }
     }
 }
@@ -172,6 +175,7 @@ ordered = {ordered}
 ordered_backlog = {backlog}
 retry = {{ schedule = [{schedule}], jitter = 0.0 }}
 circuit_breaker = {{ enabled = {breaker} }}
+{crm_settings}
 
 [subscriptions.billing]
 topic = "{prefix}-acme"
@@ -190,6 +194,7 @@ retry = {{ schedule = [{schedule}], jitter = 0.0 }}
             transform =
                 if opts.transform.is_empty() { String::new() } else { format!("transform = '{}'", opts.transform) },
             breaker = opts.circuit_breaker,
+            crm_settings = opts.crm_settings,
             produce_timeout = opts.produce_timeout_ms,
             partitions = opts.partitions,
             rf = opts.replication_factor,

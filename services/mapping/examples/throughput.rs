@@ -47,7 +47,10 @@ fn main() {
         bytes += serde_json::to_vec(&mapping.apply(e).unwrap().unwrap()).unwrap().len();
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{EVENTS} events of {size} bytes: apply+serialize {:.0} transforms/s ({bytes} bytes out)", EVENTS as f64 / secs);
+    println!(
+        "{EVENTS} events of {size} bytes: apply+serialize {:.0} transforms/s ({bytes} bytes out)",
+        EVENTS as f64 / secs
+    );
     // Like `jq -c` over NDJSON: parse each line too.
     let start = Instant::now();
     for l in &lines {
@@ -55,5 +58,8 @@ fn main() {
         bytes += serde_json::to_vec(&mapping.apply(&e).unwrap().unwrap()).unwrap().len();
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{EVENTS} events of {size} bytes: parse+apply+serialize {:.0} transforms/s", EVENTS as f64 / secs);
+    println!(
+        "{EVENTS} events of {size} bytes: parse+apply+serialize {:.0} transforms/s ({bytes} bytes out in all)",
+        EVENTS as f64 / secs
+    );
 }

@@ -7,6 +7,7 @@
 //! `endpoint` (breaker, limit) and `codec` (records).
 mod codec;
 mod consume;
+mod content;
 mod decide;
 mod deliver;
 pub mod dlq;

@@ -136,7 +136,10 @@ async fn one_pass(ctx: &Ctx, mut flight: InFlight) -> (Next, InFlight) {
     let pass = |p: Pass<'_>| decide(&sub.policy, p, ordered, &mut rand::rng());
     let envelope = serde_json::to_value(&flight.event).unwrap_or_default();
     let body = match sub.mapping.apply(&envelope) {
-        Ok(Some(body)) => serde_json::to_vec(&body).unwrap_or_default(),
+        Ok(Some(out)) => {
+            let mapped = sub.mapping.has_transform().then_some(&out);
+            crate::content::body(sub.config.content_mode(), &flight.event, mapped)
+        }
         Ok(None) => return (pass(Pass::Filtered), flight),
         Err(e) => return (pass(Pass::MappingFailed { error: &e.to_string() }), flight),
     };

@@ -3,7 +3,7 @@
 //! the same headers as the attempt log may show them, with secret values redacted.
 use hookbus_core::CloudEvent;
 use hookbus_core::signing::standard_webhooks_signature;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::Subscription;
 
@@ -24,7 +24,7 @@ pub(crate) fn headers(
             h.insert(k, v);
         }
     }
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    crate::content::headers(sub.config.content_mode(), event, sub.mapping.has_transform(), &mut h);
     let mut put = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::try_from(value) {
             h.insert(name, v);
@@ -36,8 +36,6 @@ pub(crate) fn headers(
     put("webhook-timestamp", &ts.to_string());
     // 1 on the first try; lets a target tell retries from first deliveries.
     put("hookbus-attempt", &number.to_string());
-    put("ce-type", &event.ty);
-    put("ce-source", &event.source);
     if let Some(key) = &sub.signing_key {
         put("webhook-signature", &standard_webhooks_signature(key, &event.id, ts, body));
     }
