@@ -35,6 +35,9 @@ pub fn run(cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
             problems.push(e.to_string());
         }
     }
+    for warning in super::targets::refused_targets(&config) {
+        eprintln!("warning: {warning}");
+    }
     if !problems.is_empty() {
         eprintln!("{}: {} problem(s)", file.display(), problems.len());
         for p in problems {

@@ -10,7 +10,7 @@ pub mod fuzzing;
 pub mod handshake;
 pub mod limits;
 mod metrics;
-mod normalize;
+pub mod normalize;
 mod router;
 pub mod source;
 pub mod verify;
