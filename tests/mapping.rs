@@ -66,7 +66,43 @@ async fn helpers_are_available_to_the_worker(backend: Backend) {
     app.stop().await;
 }
 
+async fn targets_and_headers_take_values_from_the_event(backend: Backend) {
+    let rx = Receiver::start().await;
+    let opts = Options {
+        crm_path: "/crm/{{ .data.repository.full_name }}/activities",
+        crm_settings: "headers = { x-pusher = '{{ .data.pusher.name | ascii_upcase }}' }",
+        ..Options::default()
+    };
+    let bus = Bus::new(backend, &rx.url, opts);
+    let app = bus.start().await;
+    let (status, _) =
+        bus::post_github(&app.url, &bus::github_push("acme/api", "m@example.com"), &uuid::Uuid::new_v4().to_string())
+            .await;
+    assert_eq!(status, 202);
+    // A push without the pusher's name: the template has no value, so the event is dead-lettered.
+    let nameless = br#"{"ref":"refs/heads/main","repository":{"full_name":"acme/api"},"pusher":{"email":"x@example.com"},"commits":[]}"#;
+    let (status, _) = bus::post_github(&app.url, nameless, &uuid::Uuid::new_v4().to_string()).await;
+    assert_eq!(status, 202);
+    let reqs = rx.wait_until("the crm delivery", WAIT, |r| !r.is_empty()).await;
+    // The value is one path segment: its slash is encoded, it cannot add segments or change the host.
+    assert_eq!(reqs[0].path, "/crm/acme%2Fapi/activities");
+    assert_eq!(reqs[0].header("x-pusher"), "MONA");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let dead = loop {
+        let out = bus.cli(&["dlq", "list", "--subscription", "crm", "--json"]);
+        if let Some(line) = out.lines().next() {
+            break serde_json::from_str::<serde_json::Value>(line).unwrap();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the nameless push was not dead-lettered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(dead.to_string().contains(".data.pusher.name"), "the dead letter names the template: {dead}");
+    assert_eq!(rx.requests().len(), 1);
+    app.stop().await;
+}
+
 on_every_backend!(
+    targets_and_headers_take_values_from_the_event,
     transform_output_keeps_the_order_jq_built,
     envelope_keeps_attribute_and_payload_order,
     helpers_are_available_to_the_worker

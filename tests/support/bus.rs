@@ -75,6 +75,8 @@ pub struct Options {
     pub session_timeout_ms: u64,
     /// More TOML lines for the `crm` subscription (e.g. `content_mode = "binary"`).
     pub crm_settings: &'static str,
+    /// The path of the `crm` subscription's target on the receiver (may hold `{{ jq }}` templates).
+    pub crm_path: &'static str,
 }
 
 impl Default for Options {
@@ -94,6 +96,7 @@ impl Default for Options {
             replication_factor: 1,
             session_timeout_ms: 10_000,
             crm_settings: "",
+            crm_path: "/crm",
         }
     }
 }
@@ -166,7 +169,7 @@ secrets = [{{ value = "{SW_SECRET}" }}]
 [subscriptions.crm]
 topic = "{prefix}-github"
 event_types = ["github.push"]
-target = "{receiver_url}/crm"
+target = "{receiver_url}{crm_path}"
 filter = '.data.ref == "refs/heads/main"'
 {transform}
 signing_secret = {{ value = "{OUT_SECRET}" }}
@@ -195,6 +198,7 @@ retry = {{ schedule = [{schedule}], jitter = 0.0 }}
                 if opts.transform.is_empty() { String::new() } else { format!("transform = '{}'", opts.transform) },
             breaker = opts.circuit_breaker,
             crm_settings = opts.crm_settings,
+            crm_path = opts.crm_path,
             produce_timeout = opts.produce_timeout_ms,
             partitions = opts.partitions,
             rf = opts.replication_factor,

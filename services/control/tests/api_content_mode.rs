@@ -1,5 +1,5 @@
-//! The CloudEvents content mode of a subscription through the API: default resolved from the
-//! transform, set on create, changed and cleared by PATCH, unknown values refused; on both stores.
+//! Subscription settings of the mapping work through the API (content mode; templated target and
+//! headers): defaults, create, PATCH, validation; on both stores.
 mod support;
 
 use axum::http::{Method, StatusCode};
@@ -53,3 +53,20 @@ async fn content_mode_is_set_patched_and_validated(store: Store) {
     assert!(s.is_client_error(), "{s}");
 }
 on_both!(content_mode_sqlite, content_mode_postgres, content_mode_is_set_patched_and_validated);
+
+async fn templated_targets_and_headers_are_compiled_on_create(store: Store) {
+    let h = Harness::new(store).await;
+    let mut body = sub_body("tmpl");
+    body["target"] = json!("http://127.0.0.1:9/tenants/{{ .data.tenant }}/hooks");
+    body["headers"] = json!({"x-account": "{{ .data.account }}"});
+    let (s, v) = h.post("/api/v1/subscriptions", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let mut bad = sub_body("bad-tmpl");
+    bad["target"] = json!("http://127.0.0.1:9/tenants/{{ .data.tenant | }}/hooks");
+    bad["headers"] = json!({"x-account": "{{ .data.account"});
+    let (s, v) = h.post("/api/v1/subscriptions", bad).await;
+    assert!(s.is_client_error(), "{s} {v}");
+    let text = v.to_string();
+    assert!(text.contains("target") && text.contains("headers.x-account"), "both fields are named: {text}");
+}
+on_both!(templates_sqlite, templates_postgres, templated_targets_and_headers_are_compiled_on_create);

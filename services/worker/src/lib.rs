@@ -10,6 +10,7 @@ mod consume;
 mod content;
 mod decide;
 mod deliver;
+mod destination;
 pub mod dlq;
 mod endpoint;
 mod error;

@@ -143,13 +143,17 @@ async fn one_pass(ctx: &Ctx, mut flight: InFlight) -> (Next, InFlight) {
         Ok(None) => return (pass(Pass::Filtered), flight),
         Err(e) => return (pass(Pass::MappingFailed { error: &e.to_string() }), flight),
     };
+    let dest = match sub.destination.render(&envelope) {
+        Ok(dest) => dest,
+        Err(e) => return (pass(Pass::MappingFailed { error: &e.to_string() }), flight),
+    };
     let number = flight.attempts.len() as u32 + 1;
     if let Some(wait) = ctx.endpoint.hold_off() {
         return (pass(Pass::Deferred { number, wait }), flight);
     }
     ctx.endpoint.throttle().await;
     let traceparent = hookbus_core::trace::traceparent(&tracing::Span::current()).or(flight.event.traceparent.clone());
-    let result = ctx.http.attempt(sub, &flight.event, body, number, traceparent.as_deref()).await;
+    let result = ctx.http.attempt(sub, &dest, &flight.event, body, number, traceparent.as_deref()).await;
     let mut attempt = result.attempt;
     let labels = OutcomeLabels { subscription: sub.name.clone(), outcome: attempt.outcome.as_str().to_owned() };
     ctx.metrics.attempts.get_or_create(&labels).inc();

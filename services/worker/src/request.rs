@@ -12,6 +12,7 @@ pub(crate) const REDACTED: &str = "[redacted]";
 
 pub(crate) fn headers(
     sub: &Subscription,
+    configured: &[(String, String)],
     event: &CloudEvent,
     body: &[u8],
     ts: i64,
@@ -19,8 +20,10 @@ pub(crate) fn headers(
     traceparent: Option<&str>,
 ) -> HeaderMap {
     let mut h = HeaderMap::new();
-    for (k, v) in sub.config.headers.iter().chain(&sub.secret_headers) {
-        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
+    // The configured headers as rendered for this event, then the secret ones.
+    let secret = sub.secret_headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    for (k, v) in configured.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(secret) {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::try_from(v)) {
             h.insert(k, v);
         }
     }
@@ -87,7 +90,8 @@ mod tests {
     fn secrets_are_sent_but_redacted_in_the_log() {
         let sub = sub();
         let event = CloudEvent::from_body("e-1".into(), "github", "github.push".into(), None, b"{}");
-        let h = headers(&sub, &event, b"{}", 1_700_000_000, 2, None);
+        let configured: Vec<(String, String)> = sub.config.headers.clone().into_iter().collect();
+        let h = headers(&sub, &configured, &event, b"{}", 1_700_000_000, 2, None);
         assert_eq!(h["x-crm-credential"], "s3cr3t-value");
         assert_eq!(h["idempotency-key"], "e-1");
         assert_eq!(h["hookbus-attempt"], "2");
