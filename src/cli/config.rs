@@ -46,6 +46,9 @@ pub fn run(cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    for warning in super::targets::refused_targets(&config) {
+        eprintln!("warning: {warning}");
+    }
     if !problems.is_empty() {
         eprintln!("{}: {} problem(s)", file.display(), problems.len());
         for p in problems {

@@ -1,35 +1,94 @@
-//! `hookbus mapping test`: run a subscription's filter and transform on an event, offline.
+//! `hookbus mapping test`: run a subscription's filter and transform on an event, offline. The
+//! event is a CloudEvent, or, with `--source`, a provider's payload (and its headers) normalized
+//! exactly as ingress would.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use clap::Subcommand;
 
 #[derive(Subcommand)]
 pub enum MappingCmd {
-    /// Print what the subscription would send for a CloudEvent JSON file (or that it filters it out).
+    /// Print what the subscription would send for an event (or why it would not send it).
     Test {
         #[arg(long, short, env = "HOOKBUS_CONFIG", default_value = "hookbus.toml")]
         config: PathBuf,
         #[arg(long, short)]
         subscription: String,
-        /// A CloudEvent envelope as JSON (e.g. from `hookbus dlq list --json`, field `event`).
+        /// A CloudEvent envelope as JSON (e.g. from `hookbus dlq list --json`, field `event`), or
+        /// with `--source` the body a provider posts.
         #[arg(long)]
         event: PathBuf,
+        /// Treat `--event` as the webhook body of this configured source and normalize it as ingress
+        /// does (event type and id from the body or from `--header`s; signatures are not checked).
+        #[arg(long)]
+        source: Option<String>,
+        /// A request header of the provider's webhook, `Name: value` (repeatable), e.g.
+        /// `--header 'X-GitHub-Event: push'`.
+        #[arg(long = "header", short = 'H', requires = "source")]
+        headers: Vec<String>,
     },
 }
 
 pub fn run(cmd: MappingCmd) -> anyhow::Result<ExitCode> {
-    let MappingCmd::Test { config, subscription, event } = cmd;
+    let MappingCmd::Test { config, subscription, event, source, headers } = cmd;
     let cfg = super::load(&config)?;
     let sub = cfg.subscriptions.get(&subscription).with_context(|| format!("no subscription `{subscription}`"))?;
     let mapping = hookbus_mapping::Mapping::compile(sub.filter.as_deref(), sub.transform.as_deref())?;
-    let text = std::fs::read_to_string(&event).with_context(|| format!("reading {}", event.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", event.display()))?;
+    let body = std::fs::read(&event).with_context(|| format!("reading {}", event.display()))?;
+    let value = match &source {
+        Some(name) => {
+            let sources = hookbus_ingress::source::load(&cfg)?;
+            let src = sources.get(name).with_context(|| {
+                let mut known: Vec<&str> = sources.keys().map(String::as_str).collect();
+                known.sort();
+                format!("no source `{name}` in {} (sources: {})", config.display(), known.join(", "))
+            })?;
+            let (envelope, _) = hookbus_ingress::normalize::normalize(src, &header_map(&headers)?, &body);
+            eprintln!("normalized as ingress would: id {}, type {}", envelope.id, envelope.ty);
+            if !sub.wants(&envelope.ty) {
+                eprintln!(
+                    "not delivered: type {} is not among the subscription's event_types {:?}",
+                    envelope.ty, sub.event_types
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            serde_json::to_value(&envelope)?
+        }
+        None => {
+            let value: serde_json::Value =
+                serde_json::from_slice(&body).with_context(|| format!("{} is not JSON", event.display()))?;
+            if value.get("specversion").is_none() {
+                eprintln!(
+                    "note: {} is not a CloudEvent (no `specversion`); for a provider's payload pass \
+                     --source NAME (and its headers with --header)",
+                    event.display()
+                );
+            }
+            value
+        }
+    };
     match mapping.apply(&value)? {
         Some(body) => println!("{}", serde_json::to_string_pretty(&body)?),
         None => eprintln!("filtered out: the filter's first output was false or null"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `Name: value` flags as a header map; the content type defaults to JSON as providers send it.
+fn header_map(flags: &[String]) -> anyhow::Result<HeaderMap> {
+    let mut map = HeaderMap::new();
+    for flag in flags {
+        let Some((name, value)) = flag.split_once(':') else {
+            bail!("--header {flag:?} is not `Name: value`");
+        };
+        let name = HeaderName::try_from(name.trim()).with_context(|| format!("--header {flag:?}: bad name"))?;
+        let value = HeaderValue::try_from(value.trim()).with_context(|| format!("--header {flag:?}: bad value"))?;
+        map.append(name, value);
+    }
+    if !map.contains_key("content-type") {
+        map.insert("content-type", HeaderValue::from_static("application/json"));
+    }
+    Ok(map)
 }

@@ -6,6 +6,7 @@ pub mod mapping;
 pub mod receive;
 pub mod run;
 pub mod sign;
+mod targets;
 pub mod verify;
 
 use std::path::Path;

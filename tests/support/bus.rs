@@ -60,7 +60,7 @@ pub struct Options {
     pub redis_url: Option<String>,
     /// How long ingress waits for Kafka's acknowledgement before answering 503.
     pub produce_timeout_ms: u64,
-    /// The `crm` subscription's jq transform.
+    /// The `crm` subscription's jq transform; empty for none.
     pub transform: &'static str,
     /// The `crm` subscription's circuit breaker (tests of retry mechanics turn it off).
     pub circuit_breaker: bool,
@@ -73,6 +73,10 @@ pub struct Options {
     pub replication_factor: i32,
     /// Kafka consumer group session timeout (also the longest poll gap allowed).
     pub session_timeout_ms: u64,
+    /// More TOML lines for the `crm` subscription (e.g. `content_mode = "binary"`).
+    pub crm_settings: &'static str,
+    /// The path of the `crm` subscription's target on the receiver (may hold `{{ jq }}` templates).
+    pub crm_path: &'static str,
 }
 
 impl Default for Options {
@@ -91,6 +95,8 @@ impl Default for Options {
             partitions: 1,
             replication_factor: 1,
             session_timeout_ms: 10_000,
+            crm_settings: "",
+            crm_path: "/crm",
         }
     }
 }
@@ -163,15 +169,16 @@ secrets = [{{ value = "{SW_SECRET}" }}]
 [subscriptions.crm]
 topic = "{prefix}-github"
 event_types = ["github.push"]
-target = "{receiver_url}/crm"
+target = "{receiver_url}{crm_path}"
 filter = '.data.ref == "refs/heads/main"'
-transform = '{transform}'
+{transform}
 signing_secret = {{ value = "{OUT_SECRET}" }}
 timeout_ms = {timeout}
 ordered = {ordered}
 ordered_backlog = {backlog}
 retry = {{ schedule = [{schedule}], jitter = 0.0 }}
 circuit_breaker = {{ enabled = {breaker} }}
+{crm_settings}
 
 [subscriptions.billing]
 topic = "{prefix}-acme"
@@ -186,8 +193,12 @@ retry = {{ schedule = [{schedule}], jitter = 0.0 }}
             timeout = opts.timeout_ms,
             ordered = opts.ordered,
             backlog = opts.ordered_backlog,
-            transform = opts.transform,
+            // An empty transform means none: the CloudEvent envelope is delivered.
+            transform =
+                if opts.transform.is_empty() { String::new() } else { format!("transform = '{}'", opts.transform) },
             breaker = opts.circuit_breaker,
+            crm_settings = opts.crm_settings,
+            crm_path = opts.crm_path,
             produce_timeout = opts.produce_timeout_ms,
             partitions = opts.partitions,
             rf = opts.replication_factor,

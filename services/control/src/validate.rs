@@ -75,6 +75,15 @@ pub fn check(
         problems.push(Problem::new(field, issue.message));
     }
     problems.extend(jq_problems(sub.filter.as_deref(), sub.transform.as_deref()));
+    // `{{ jq }}` templates in the target and header values must compile too.
+    if let Err(e) = hookbus_mapping::Template::compile(&sub.target) {
+        problems.push(jq_problem("target", &e));
+    }
+    for (name, value) in &sub.headers {
+        if let Err(e) = hookbus_mapping::Template::compile(value) {
+            problems.push(jq_problem(&format!("headers.{name}"), &e));
+        }
+    }
     if let Some(p) = ssrf_problem(guard, &sub.target) {
         problems.push(p);
     }

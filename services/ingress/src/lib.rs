@@ -11,7 +11,7 @@ pub mod handshake;
 pub mod limits;
 pub mod listener;
 mod metrics;
-mod normalize;
+pub mod normalize;
 mod router;
 pub mod source;
 pub mod verify;

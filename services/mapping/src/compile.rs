@@ -74,8 +74,11 @@ pub(crate) fn compile(program: Program, code: &str) -> Result<Compiled, MappingE
     fn shorten<'s>(def: Def<&'static str>) -> Def<&'s str> {
         def
     }
-    let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()).map(shorten);
-    let funs: Vec<Fun<Data>> = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs()).collect();
+    refuse_modules(program, code)?;
+    let defs =
+        jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()).chain(crate::functions::defs()).map(shorten);
+    let funs: Vec<Fun<Data>> =
+        jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs()).chain(crate::functions::funs()).collect();
 
     // Module loading (`import`/`include`) is left at the loader's default,
     // which refuses to read files: mappings come from config and must be
@@ -85,6 +88,24 @@ pub(crate) fn compile(program: Program, code: &str) -> Result<Compiled, MappingE
         Loader::new(defs).load(&arena, File { code, path: () }).map_err(|errs| load_error(program, code, errs))?;
 
     Compiler::default().with_funs(funs).compile(modules).map_err(|errs| compile_error(program, code, errs))
+}
+
+/// `import`, `include` and `module` are refused before loading: mappings must be self-contained,
+/// and a data import (`import "x" as $x;`) would load, compile and then panic at run time for
+/// want of its value.
+fn refuse_modules(program: Program, code: &str) -> Result<(), MappingError> {
+    use jaq_core::load::lex::{Lexer, Tok, Token};
+    let Ok(tokens) = Lexer::new(code).lex() else { return Ok(()) };
+    match tokens.first() {
+        Some(Token(word, Tok::Word)) if matches!(*word, "import" | "include" | "module") => {
+            let (line, column) = offset_of(code, word).map_or((1, 1), |o| line_col(code, o));
+            let message = format!(
+                "`{word}` is not supported: a mapping is one self-contained program (write helpers with `def`)"
+            );
+            Err(MappingError::Compile { program, line, column, message })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// One located error: the slice jaq pointed at and what to say about it.

@@ -13,6 +13,8 @@ pub enum Program {
     Filter,
     /// The `transform` program (computes the delivered body).
     Transform,
+    /// A `{{ jq }}` expression in a templated target URL or header value.
+    Template,
 }
 
 impl Program {
@@ -21,6 +23,7 @@ impl Program {
         match self {
             Self::Filter => "filter",
             Self::Transform => "transform",
+            Self::Template => "template",
         }
     }
 }

@@ -76,10 +76,13 @@
 
 mod compile;
 mod error;
+mod functions;
 mod run;
+mod template;
 
 pub use error::{MappingError, Program};
 pub use run::CARDINALITY_COUNT_LIMIT;
+pub use template::{Escape, Template};
 
 use compile::Compiled;
 use serde_json::Value;

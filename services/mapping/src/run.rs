@@ -19,7 +19,7 @@ use serde_json::{Map, Number, Value};
 pub const CARDINALITY_COUNT_LIMIT: usize = 1000;
 
 /// Lazily run `prog` on `input`, turning jaq exceptions into messages.
-fn outputs(prog: &Compiled, input: Val) -> impl Iterator<Item = Result<Val, String>> + '_ {
+pub(crate) fn outputs(prog: &Compiled, input: Val) -> impl Iterator<Item = Result<Val, String>> + '_ {
     let ctx = Ctx::<Data>::new(&prog.lut, Vars::new([]));
     prog.id.run((ctx, input)).map(|r| r.map_err(exn_message))
 }

@@ -9,6 +9,7 @@ use hookbus_core::{Attempt, AttemptOutcome, CloudEvent, Decision};
 use reqwest::header::{HeaderValue, RETRY_AFTER};
 use time::OffsetDateTime;
 
+use crate::destination::Rendered;
 use crate::request;
 use crate::ssrf::{Guard, GuardedResolver};
 use crate::{Subscription, WorkerError};
@@ -44,10 +45,11 @@ impl WebhookClient {
         Ok(Self { client, guard })
     }
 
-    /// Attempt `number` of delivering `body` (the mapped event) to the subscription's target.
+    /// Attempt `number` of delivering `body` (the mapped event) to `dest`, the event's target.
     pub async fn attempt(
         &self,
         sub: &Subscription,
+        dest: &Rendered,
         event: &CloudEvent,
         body: Vec<u8>,
         number: u32,
@@ -56,16 +58,16 @@ impl WebhookClient {
         let at = OffsetDateTime::now_utc();
         let started = Instant::now();
         // IP-literal targets bypass the resolver, so they are vetted here; names are vetted as resolved.
-        let headers = request::headers(sub, event, &body, at.unix_timestamp(), number, traceparent);
+        let headers = request::headers(sub, &dest.headers, event, &body, at.unix_timestamp(), number, traceparent);
         let request_headers = request::redacted(&headers, sub);
-        if let Some(refused) = literal_refused(&self.guard, &sub.config.target) {
+        if let Some(refused) = literal_refused(&self.guard, &dest.url) {
             return AttemptResult {
                 attempt: failed_attempt(number, at, started, AttemptOutcome::ConnectError, refused),
                 failure: Some(Failure::Refused),
                 request_headers,
             };
         }
-        let request = self.client.post(&sub.config.target).timeout(sub.timeout).headers(headers).body(body);
+        let request = self.client.post(&dest.url).timeout(sub.timeout).headers(headers).body(body);
         let result = request.send().await;
         let mut record = Attempt {
             attempt: number,

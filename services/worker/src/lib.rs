@@ -7,8 +7,10 @@
 //! `endpoint` (breaker, limit) and `codec` (records).
 mod codec;
 mod consume;
+mod content;
 mod decide;
 mod deliver;
+mod destination;
 pub mod dlq;
 mod endpoint;
 mod error;

@@ -136,8 +136,15 @@ async fn one_pass(ctx: &Ctx, mut flight: InFlight) -> (Next, InFlight) {
     let pass = |p: Pass<'_>| decide(&sub.policy, p, ordered, &mut rand::rng());
     let envelope = serde_json::to_value(&flight.event).unwrap_or_default();
     let body = match sub.mapping.apply(&envelope) {
-        Ok(Some(body)) => serde_json::to_vec(&body).unwrap_or_default(),
+        Ok(Some(out)) => {
+            let mapped = sub.mapping.has_transform().then_some(&out);
+            crate::content::body(sub.config.content_mode(), &flight.event, mapped)
+        }
         Ok(None) => return (pass(Pass::Filtered), flight),
+        Err(e) => return (pass(Pass::MappingFailed { error: &e.to_string() }), flight),
+    };
+    let dest = match sub.destination.render(&envelope) {
+        Ok(dest) => dest,
         Err(e) => return (pass(Pass::MappingFailed { error: &e.to_string() }), flight),
     };
     let number = flight.attempts.len() as u32 + 1;
@@ -146,7 +153,7 @@ async fn one_pass(ctx: &Ctx, mut flight: InFlight) -> (Next, InFlight) {
     }
     ctx.endpoint.throttle().await;
     let traceparent = hookbus_core::trace::traceparent(&tracing::Span::current()).or(flight.event.traceparent.clone());
-    let result = ctx.http.attempt(sub, &flight.event, body, number, traceparent.as_deref()).await;
+    let result = ctx.http.attempt(sub, &dest, &flight.event, body, number, traceparent.as_deref()).await;
     let mut attempt = result.attempt;
     let labels = OutcomeLabels { subscription: sub.name.clone(), outcome: attempt.outcome.as_str().to_owned() };
     ctx.metrics.attempts.get_or_create(&labels).inc();

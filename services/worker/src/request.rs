@@ -3,7 +3,7 @@
 //! the same headers as the attempt log may show them, with secret values redacted.
 use hookbus_core::CloudEvent;
 use hookbus_core::signing::standard_webhooks_signature;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::Subscription;
 
@@ -12,6 +12,7 @@ pub(crate) const REDACTED: &str = "[redacted]";
 
 pub(crate) fn headers(
     sub: &Subscription,
+    configured: &[(String, String)],
     event: &CloudEvent,
     body: &[u8],
     ts: i64,
@@ -19,12 +20,14 @@ pub(crate) fn headers(
     traceparent: Option<&str>,
 ) -> HeaderMap {
     let mut h = HeaderMap::new();
-    for (k, v) in sub.config.headers.iter().chain(&sub.secret_headers) {
-        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
+    // The configured headers as rendered for this event, then the secret ones.
+    let secret = sub.secret_headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    for (k, v) in configured.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(secret) {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::try_from(v)) {
             h.insert(k, v);
         }
     }
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    crate::content::headers(sub.config.content_mode(), event, sub.mapping.has_transform(), &mut h);
     let mut put = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::try_from(value) {
             h.insert(name, v);
@@ -36,8 +39,6 @@ pub(crate) fn headers(
     put("webhook-timestamp", &ts.to_string());
     // 1 on the first try; lets a target tell retries from first deliveries.
     put("hookbus-attempt", &number.to_string());
-    put("ce-type", &event.ty);
-    put("ce-source", &event.source);
     if let Some(key) = &sub.signing_key {
         put("webhook-signature", &standard_webhooks_signature(key, &event.id, ts, body));
     }
@@ -93,7 +94,8 @@ mod tests {
     fn secrets_are_sent_but_redacted_in_the_log() {
         let sub = sub();
         let event = CloudEvent::from_body("e-1".into(), "github", "github.push".into(), None, b"{}");
-        let h = headers(&sub, &event, b"{}", 1_700_000_000, 2, None);
+        let configured: Vec<(String, String)> = sub.config.headers.clone().into_iter().collect();
+        let h = headers(&sub, &configured, &event, b"{}", 1_700_000_000, 2, None);
         assert_eq!(h["x-crm-credential"], "s3cr3t-value");
         assert_eq!(h["idempotency-key"], "e-1");
         assert_eq!(h["hookbus-attempt"], "2");

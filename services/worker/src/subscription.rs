@@ -30,6 +30,8 @@ pub struct Subscription {
     pub start: Option<OffsetDateTime>,
     /// Header values that are secrets (API keys): sent, never shown in the attempt log.
     pub secret_headers: BTreeMap<String, String>,
+    /// The target URL and header values, with their `{{ jq }}` templates compiled.
+    pub destination: crate::destination::Destination,
 }
 
 impl Subscription {
@@ -77,6 +79,7 @@ impl Subscription {
         let fail = |message: String| WorkerError::Subscription { subscription: name.to_owned(), message };
         let mapping =
             Mapping::compile(config.filter.as_deref(), config.transform.as_deref()).map_err(|e| fail(e.to_string()))?;
+        let destination = crate::destination::Destination::build(config).map_err(|e| fail(e.to_string()))?;
         let policy = config.retry.policy().map_err(fail)?;
         let signing_key = secret
             .map(|s| hookbus_core::signing::standard_webhooks_key(s).map_err(|e| fail(e.to_string())))
@@ -107,6 +110,7 @@ impl Subscription {
             generation: String::new(),
             start: None,
             secret_headers: BTreeMap::new(),
+            destination,
         })
     }
 

@@ -1,7 +1,7 @@
 //! Request and response bodies of the subscription routes.
 use std::collections::BTreeMap;
 
-use hookbus_core::config::{BreakerSettings, RetryConfig, SubscriptionConfig};
+use hookbus_core::config::{BreakerSettings, ContentMode, RetryConfig, SubscriptionConfig};
 use hookbus_core::live::{Managed, SubscriptionSpec};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -35,6 +35,38 @@ pub struct BreakerInput {
     pub disable_after: Option<String>,
 }
 
+/// How deliveries carry the event over HTTP (CloudEvents HTTP binding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentModeInput {
+    /// `application/cloudevents+json`: the envelope, with the transform's output as `data`.
+    Structured,
+    /// `ce-*` headers, the data (or the transform's output) as the body.
+    Binary,
+    /// The transform's output (or the data) as the body.
+    Raw,
+}
+
+impl From<ContentMode> for ContentModeInput {
+    fn from(m: ContentMode) -> Self {
+        match m {
+            ContentMode::Structured => Self::Structured,
+            ContentMode::Binary => Self::Binary,
+            ContentMode::Raw => Self::Raw,
+        }
+    }
+}
+
+impl From<ContentModeInput> for ContentMode {
+    fn from(m: ContentModeInput) -> Self {
+        match m {
+            ContentModeInput::Structured => Self::Structured,
+            ContentModeInput::Binary => Self::Binary,
+            ContentModeInput::Raw => Self::Raw,
+        }
+    }
+}
+
 /// `POST /api/v1/subscriptions`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +85,8 @@ pub struct SubscriptionInput {
     pub filter: Option<String>,
     /// jq program producing the request body from the CloudEvent.
     pub transform: Option<String>,
+    /// Omitted: `structured` without a transform, `raw` with one.
+    pub content_mode: Option<ContentModeInput>,
     /// Extra request headers, shown by GET.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -91,6 +125,7 @@ pub struct SubscriptionPatch {
     pub target: Option<String>,
     pub filter: Option<String>,
     pub transform: Option<String>,
+    pub content_mode: Option<ContentModeInput>,
     pub headers: Option<BTreeMap<String, String>>,
     pub secret_headers: Option<BTreeMap<String, Option<String>>>,
     pub signing_secret: Option<String>,
@@ -147,6 +182,10 @@ pub struct SubscriptionView {
     pub target: String,
     pub filter: Option<String>,
     pub transform: Option<String>,
+    /// The mode in effect (the default resolved when none was set).
+    pub content_mode: ContentModeInput,
+    /// Whether `content_mode` was set explicitly (false: it follows the transform).
+    pub content_mode_set: bool,
     pub headers: BTreeMap<String, String>,
     /// Header name -> hint of its value.
     pub secret_headers: BTreeMap<String, String>,
@@ -186,6 +225,8 @@ impl SubscriptionView {
             target: c.target.clone(),
             filter: c.filter.clone(),
             transform: c.transform.clone(),
+            content_mode: c.content_mode().into(),
+            content_mode_set: c.content_mode.is_some(),
             headers: c.headers.clone(),
             secret_headers: spec.secret_headers.iter().map(|(k, v)| (k.clone(), hint(v))).collect(),
             signing_secret: spec.signing_secret.as_deref().map(hint),
@@ -221,6 +262,7 @@ impl SubscriptionInput {
         c.event_types = self.event_types.clone();
         c.filter = self.filter.clone().filter(|f| !f.trim().is_empty());
         c.transform = self.transform.clone().filter(|t| !t.trim().is_empty());
+        c.content_mode = self.content_mode.map(Into::into);
         c.headers = self.headers.clone();
         if let Some(t) = self.timeout_ms {
             c.timeout_ms = t;
@@ -265,6 +307,7 @@ impl SubscriptionInput {
             target: c.target.clone(),
             filter: c.filter.clone(),
             transform: c.transform.clone(),
+            content_mode: c.content_mode.map(Into::into),
             headers: c.headers.clone(),
             secret_headers: BTreeMap::new(),
             signing_secret: None,

@@ -21,7 +21,7 @@ pub use sections::{
     TelemetryConfig, WorkerConfig,
 };
 pub use source::{Handshake, HmacAlgorithm, HmacParams, HmacSigned, RateLimit, SchemeKind, SigEncoding, SourceConfig};
-pub use subscription::{BreakerSettings, RetryConfig, SubscriptionConfig};
+pub use subscription::{BreakerSettings, ContentMode, RetryConfig, SubscriptionConfig};
 pub use validate::subscription_issues;
 
 use crate::error::{ConfigIssue, CoreError};

@@ -50,6 +50,35 @@ pub struct SubscriptionConfig {
     /// so one stuck key cannot fill memory; other keys then wait too.
     #[serde(default = "default_ordered_backlog")]
     pub ordered_backlog: usize,
+    /// How the event travels over HTTP (CloudEvents HTTP binding); unset: `structured` without a
+    /// transform, `raw` with one. See [`ContentMode`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_mode: Option<ContentMode>,
+}
+
+/// The CloudEvents HTTP content mode of deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentMode {
+    /// `Content-Type: application/cloudevents+json`, the body is the envelope; with a transform,
+    /// its output is the envelope's `data`.
+    Structured,
+    /// `ce-*` headers carry the attributes, the body is the data (the transform's output, or the
+    /// event's data as received) with the event's `datacontenttype`.
+    Binary,
+    /// The body is the transform's output (or the event's data) as `application/json`; only
+    /// `ce-type` and `ce-source` headers, as before content modes existed.
+    Raw,
+}
+
+impl ContentMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Structured => "structured",
+            Self::Binary => "binary",
+            Self::Raw => "raw",
+        }
+    }
 }
 
 fn default_ordered_backlog() -> usize {
@@ -102,6 +131,12 @@ impl RetryConfig {
 }
 
 impl SubscriptionConfig {
+    /// The content mode in effect: the configured one, else `structured` for the bare envelope and
+    /// `raw` for a transform's output (a mapped body is what the target's API expects).
+    pub fn content_mode(&self) -> ContentMode {
+        self.content_mode.unwrap_or(if self.transform.is_some() { ContentMode::Raw } else { ContentMode::Structured })
+    }
+
     /// True when `ty` is selected by `event_types`.
     pub fn wants(&self, ty: &str) -> bool {
         self.event_types.is_empty()
@@ -148,5 +183,27 @@ impl BreakerSettings {
         let parse =
             |s: &str| humantime::parse_duration(s).map_err(|e| format!("`{s}`: {e} (use e.g. \"30s\", \"5m\")"));
         Ok((parse(&self.window)?, parse(&self.cool_down)?, self.disable_after.as_deref().map(parse).transpose()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(extra: &str) -> Result<SubscriptionConfig, String> {
+        let toml = format!("topic = \"t\"\ntarget = \"https://example.com\"\n{extra}");
+        figment::Figment::from(<figment::providers::Toml as figment::providers::Format>::string(&toml))
+            .extract()
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn content_mode_defaults_follow_the_transform_and_unknown_modes_are_refused() {
+        assert_eq!(parse("").unwrap().content_mode(), ContentMode::Structured);
+        assert_eq!(parse("transform = '{a: 1}'").unwrap().content_mode(), ContentMode::Raw);
+        let binary = parse("transform = '{a: 1}'\ncontent_mode = \"binary\"").unwrap();
+        assert_eq!(binary.content_mode(), ContentMode::Binary);
+        let err = parse("content_mode = \"batch\"").unwrap_err();
+        assert!(err.contains("batch") && err.contains("structured") && err.contains("binary"), "{err}");
     }
 }

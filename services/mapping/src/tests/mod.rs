@@ -2,6 +2,9 @@
 //! reporting, and value/standard-library fidelity.
 
 mod errors;
+mod fidelity;
+mod helpers;
+mod jq_suite;
 mod mapping;
 mod values;
 
