@@ -32,6 +32,10 @@ pub struct EventsQuery {
     /// `pending`, `delivered`, `retrying`, `dead_lettered` or `filtered` (with `subscription`: its status).
     pub status: Option<String>,
     pub subscription: Option<String>,
+    /// Text the event must contain (its id, type, subject or payload), case-insensitive.
+    pub q: Option<String>,
+    /// Dead-letter reason, e.g. `retries_exhausted` (with `subscription`: that subscription's).
+    pub reason: Option<String>,
     /// RFC 3339; events at or after.
     pub since: Option<String>,
     /// RFC 3339; events before.
@@ -171,6 +175,8 @@ pub async fn list(State(inner): St, ApiQuery(q): ApiQuery<EventsQuery>) -> Resul
         ty: q.ty,
         status: q.status,
         subscription: q.subscription,
+        text: q.q,
+        reason: q.reason,
         since: time_param("since", &q.since)?,
         until: time_param("until", &q.until)?,
         before,

@@ -4,6 +4,8 @@
 mod db;
 mod events;
 mod postgres;
+mod series;
+mod sessions;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -17,6 +19,7 @@ use time::OffsetDateTime;
 pub use db::{Cell, Db, Param, Row, Stmt, StoreError};
 pub use events::{AttemptRow, DeliveryRow, EventQuery, EventRow, IndexedEvent, SubscriptionCounts};
 pub use postgres::PostgresDb;
+pub use series::MinuteCount;
 pub use sqlite::SqliteDb;
 
 /// A subscription created through the API, as stored. Secrets are sealed (see crypto.rs).

@@ -43,6 +43,15 @@ pub struct AdminConfig {
     pub previous_encryption_keys: Vec<SecretRef>,
     /// How long indexed events, attempts and rejections are kept, e.g. "7d".
     pub retention: String,
+    /// Signs the console's session cookies; give every admin node the same key so a session works
+    /// behind a balancer. Without it each process signs with a random key (sessions end on restart).
+    pub session_key: Option<SecretRef>,
+    /// A console session ends after this long without a request, e.g. "30m".
+    pub session_idle: String,
+    /// A console session ends this long after sign-in, whatever its use, e.g. "12h".
+    pub session_max: String,
+    /// Mark the session cookie `Secure` (set it when the admin listener is reached over HTTPS).
+    pub cookie_secure: bool,
 }
 
 impl Default for AdminConfig {
@@ -55,6 +64,10 @@ impl Default for AdminConfig {
             encryption_key: None,
             previous_encryption_keys: Vec::new(),
             retention: "7d".into(),
+            session_key: None,
+            session_idle: "30m".into(),
+            session_max: "12h".into(),
+            cookie_secure: false,
         }
     }
 }
@@ -63,6 +76,22 @@ impl AdminConfig {
     pub fn retention(&self) -> Result<std::time::Duration, String> {
         humantime::parse_duration(&self.retention)
             .map_err(|e| format!("`{}`: {e} (use e.g. \"7d\", \"36h\")", self.retention))
+    }
+
+    /// `(idle, absolute)` limits of a console session.
+    pub fn session_limits(&self) -> Result<(std::time::Duration, std::time::Duration), String> {
+        let parse = |key: &str, v: &str| {
+            humantime::parse_duration(v).map_err(|e| format!("{key} `{v}`: {e} (use e.g. \"30m\", \"12h\")"))
+        };
+        let idle = parse("session_idle", &self.session_idle)?;
+        let max = parse("session_max", &self.session_max)?;
+        if idle.is_zero() || idle > max {
+            return Err(format!(
+                "session_idle ({}) must be above zero and at most session_max ({})",
+                self.session_idle, self.session_max
+            ));
+        }
+        Ok((idle, max))
     }
 
     /// True when the store is PostgreSQL.
