@@ -54,7 +54,8 @@ function signInForm() {
     try {
       await signIn(input.value);
       input.value = '';
-      route();
+      await route();
+      main.focus({ preventScroll: true });
     } catch (err) {
       status.append(message('error', err.status === 401 ? 'That token is not one of [admin] tokens.' : err.message));
     }
@@ -78,7 +79,9 @@ async function route() {
     if (a.getAttribute('href') === `#/${page}`) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  main.replaceChildren(h('p', {}, 'Loading…'));
+  // Each page renders into its own element: a slower, older render then fills a detached one.
+  const view = h('div', { class: 'view' }, h('p', {}, 'Loading…'));
+  main.replaceChildren(view);
   let alive = true;
   const timers = [];
   const ctx = {
@@ -88,9 +91,9 @@ async function route() {
   };
   cleanup = () => { alive = false; timers.forEach(clearInterval); };
   try {
-    await render(main, arg, q, ctx);
+    await render(view, arg, q, ctx);
   } catch (err) {
-    if (alive) main.replaceChildren(message('error', err.message));
+    if (alive) view.replaceChildren(message('error', err.message));
   }
 }
 
