@@ -21,10 +21,10 @@ function fromIso(iso) {
 
 export function row(e) {
   return h('tr', {},
-    h('td', {}, fmtTime(e.received_at)),
     h('td', {}, h('a', { href: `#/events/${enc(e.id)}`, class: 'mono' }, e.id)),
-    h('td', {}, e.source),
     h('td', {}, e.type),
+    h('td', {}, e.source),
+    h('td', {}, fmtTime(e.received_at)),
     h('td', { class: 'wrap' }, e.subject || ''));
 }
 
@@ -86,7 +86,7 @@ export async function renderList(el, q, ctx) {
     h('h1', {}, 'Events'), form,
     h('div', { class: 'toolbar' }, h('label', { for: 'auto-refresh' }, auto, ' Refresh every 3 s'), status),
     h('div', { class: 'scroll' }, h('table', { class: 'grid', id: 'events' },
-      h('thead', {}, h('tr', {}, ['Received', 'Id', 'Source', 'Type', 'Subject'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ['Id', 'Type', 'Source', 'Received', 'Subject'].map((c) => h('th', { scope: 'col' }, c)))),
       tbody)),
     more);
   await load();

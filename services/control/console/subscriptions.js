@@ -195,8 +195,16 @@ function tryIt(i) {
     try {
       const r = await api('POST', '/mapping/test', req);
       if (!r.results.length) { out.replaceChildren(h('p', { class: 'muted' }, 'No recorded events on this topic yet.')); return; }
-      out.replaceChildren(h('ol', { class: 'results' }, r.results.map((x) => h('li', { class: x.passed ? 'pass' : 'skip' },
-        h('div', {}, h('span', { class: 'mono' }, x.event_id), ` ${x.event_type} · `, x.error ? badge('error') : (x.passed ? badge('delivered') : badge('filtered'))),
+      // The form's event types (not yet saved) decide which events the subscription would take.
+      const types = list(i.event_types.value);
+      const takes = (t) => !types.length || types.some((p) => (p.endsWith('*') ? t.startsWith(p.slice(0, -1)) : p === t));
+      const verdict = (x) => {
+        if (!takes(x.event_type)) return badge('not_selected');
+        if (x.error) return badge('error');
+        return x.passed ? badge('delivered') : badge('filtered');
+      };
+      out.replaceChildren(h('ol', { class: 'results' }, r.results.map((x) => h('li', { class: x.passed && takes(x.event_type) ? 'pass' : 'skip' },
+        h('div', {}, h('span', { class: 'mono' }, x.event_id), ` ${x.event_type} · `, verdict(x)),
         x.error ? h('p', { class: 'err' }, `${x.error.code}: ${x.error.message}`) : null,
         x.output !== null && x.output !== undefined ? h('pre', { class: 'json' }, pretty(x.output)) : null))));
     } catch (err) {

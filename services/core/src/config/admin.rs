@@ -99,3 +99,26 @@ impl AdminConfig {
         self.store.starts_with("postgres://") || self.store.starts_with("postgresql://")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::AdminConfig;
+
+    fn limits(idle: &str, max: &str) -> Result<(Duration, Duration), String> {
+        AdminConfig { session_idle: idle.into(), session_max: max.into(), ..AdminConfig::default() }.session_limits()
+    }
+
+    #[test]
+    fn session_limits_parse_and_idle_stays_within_max() {
+        assert_eq!(
+            AdminConfig::default().session_limits(),
+            Ok((Duration::from_secs(1800), Duration::from_secs(43200)))
+        );
+        assert_eq!(limits("5m", "5m"), Ok((Duration::from_secs(300), Duration::from_secs(300))));
+        assert!(limits("2h", "1h").unwrap_err().contains("at most session_max"));
+        assert!(limits("0s", "1h").is_err());
+        assert!(limits("soon", "1h").unwrap_err().contains("session_idle `soon`"));
+    }
+}
