@@ -12,7 +12,9 @@ import { chromium } from 'playwright-core';
 export const WRITE = 'console-write-token';
 export const READ = 'console-read-token';
 export const GITHUB_SECRET = 'console-gh-secret';
-export const ARTIFACTS = path.resolve(path.dirname(new URL(import.meta.url).pathname), 'artifacts');
+// `run` sets CONSOLE_STORE (a postgres:// URL, or unset for SQLite) and CONSOLE_STORE_NAME.
+const STORE = process.env.CONSOLE_STORE || 'sqlite';
+export const ARTIFACTS = path.resolve(path.dirname(new URL(import.meta.url).pathname), 'artifacts', process.env.CONSOLE_STORE_NAME || 'sqlite');
 
 async function freePort() {
   return new Promise((resolve, reject) => {
@@ -68,6 +70,7 @@ listen = "127.0.0.1:${this.webPort}"
 
 [admin]
 listen = "127.0.0.1:${this.adminPort}"
+store = "${STORE}"
 encryption_key = { value = "console-test-encryption-key" }
 session_key = { value = "console-test-session-key" }
 session_idle = "30m"
