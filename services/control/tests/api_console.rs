@@ -310,3 +310,35 @@ async fn events_are_searched_by_text_and_dead_letter_reason(store: Store) {
     assert!(ids(&b).is_empty());
 }
 on_both!(search_sqlite, search_postgres, events_are_searched_by_text_and_dead_letter_reason);
+
+#[tokio::test]
+async fn an_idle_session_ends_and_the_absolute_limit_is_the_cookie_lifetime() {
+    let (store, _dir) = support::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = support::config(dir.path());
+    let admin = config.admin.as_mut().unwrap();
+    admin.session_idle = "1s".into();
+    admin.session_max = "1h".into();
+    let broker = hookbus_broker::embedded::EmbeddedBroker::open(&config.broker.embedded.path).unwrap();
+    let mut registry = prometheus_client::registry::Registry::default();
+    let plane =
+        hookbus_control::ControlPlane::with_store(&config, std::sync::Arc::new(broker.clone()), store, &mut registry)
+            .await
+            .unwrap();
+    let h = Harness { router: plane.router(), plane, broker, config, dir };
+    let r = raw(
+        &h,
+        Method::POST,
+        "/console/session",
+        &[("content-type", "application/json")],
+        Some(json!({"token": READ})),
+    )
+    .await;
+    assert!(r.cookie().unwrap().contains("Max-Age=3600"), "{:?}", r.cookie());
+    assert_eq!(r.json()["idle_secs"], 1);
+    let (cookie, _) = sign_in(&h, READ).await;
+    let c = [("cookie", cookie.as_str())];
+    assert_eq!(raw(&h, Method::GET, "/api/v1/subscriptions", &c, None).await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(raw(&h, Method::GET, "/api/v1/subscriptions", &c, None).await.status, StatusCode::UNAUTHORIZED);
+}
