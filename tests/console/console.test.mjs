@@ -95,6 +95,9 @@ test('a signed webhook shows on the events page with a delivered attempt', async
   firstId = sent.id;
   await page.goto(`${hb.admin}/console#/events`);
   await page.locator('#events-body a', { hasText: firstId }).waitFor({ timeout: T });
+  // The list refreshes by itself until the delivery is reported.
+  const row = page.locator('#events-body tr', { hasText: firstId });
+  await row.locator('.status[data-subscription="crm"] .badge', { hasText: 'delivered' }).waitFor({ timeout: T });
   await shot(page, 'events');
   await page.locator('#events-body a', { hasText: firstId }).click();
   const crm = page.locator('.delivery[data-subscription="crm"]');
@@ -234,6 +237,9 @@ test('overview and sources show the figures of the events sent', async () => {
   await waitFor(async () => (await src.locator('.rejections li').count()) >= 1 || (await page.reload(), false), T, 'a rejection');
   await src.locator('.rejected', { hasText: /^[1-9]\d* rejected/ }).waitFor();
   await shot(page, 'sources');
+  await page.goto(`${hb.admin}/console#/events`);
+  await page.locator('#events-body .status[data-subscription="strict"]').first().waitFor();
+  await shot(page, 'events-all');
 });
 
 test('a read-only token sees no write buttons and the API refuses its writes', async () => {

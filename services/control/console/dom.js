@@ -66,7 +66,7 @@ export function chart(ok, bad, label) {
     if (v) bars.push(s('rect', { x: i * bw, y: hgt - hOk, width: Math.max(bw - 0.5, 0.5), height: hOk, class: 'ok' }));
     if (b) bars.push(s('rect', { x: i * bw, y: hgt - hOk - hBad, width: Math.max(bw - 0.5, 0.5), height: hBad, class: 'bad' }));
   });
-  return s('svg', { viewBox: `0 0 ${w} ${hgt}`, class: 'chart', role: 'img', 'aria-label': label },
+  return s('svg', { viewBox: `0 0 ${w} ${hgt}`, preserveAspectRatio: 'none', class: 'chart', role: 'img', 'aria-label': label },
     s('title', {}, label), s('line', { x1: 0, y1: hgt, x2: w, y2: hgt, class: 'axis' }), bars);
 }
 

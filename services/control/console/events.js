@@ -25,6 +25,9 @@ export function row(e) {
     h('td', {}, e.type),
     h('td', {}, e.source),
     h('td', {}, fmtTime(e.received_at)),
+    h('td', { class: 'statuses' }, e.statuses && e.statuses.length
+      ? e.statuses.map((d) => h('span', { class: 'status', 'data-subscription': d.subscription }, `${d.subscription} `, badge(d.status)))
+      : h('span', { class: 'muted' }, 'no report yet')),
     h('td', { class: 'wrap' }, e.subject || ''));
 }
 
@@ -73,7 +76,7 @@ export async function renderList(el, q, ctx) {
   let shown = '';
   const load = async ({ append = false, poll = false } = {}) => {
     const page = await get(`/events${query({ ...params(), cursor: append ? cursor : undefined })}`, { poll });
-    const key = JSON.stringify(page.events.map((e) => e.id));
+    const key = JSON.stringify(page.events.map((e) => [e.id, e.statuses]));
     if (!append && poll && key === shown) return;
     if (!append) { tbody.replaceChildren(); shown = key; }
     page.events.forEach((e) => tbody.append(row(e)));
@@ -86,7 +89,7 @@ export async function renderList(el, q, ctx) {
     h('h1', {}, 'Events'), form,
     h('div', { class: 'toolbar' }, h('label', { for: 'auto-refresh' }, auto, ' Refresh every 3 s'), status),
     h('div', { class: 'scroll' }, h('table', { class: 'grid', id: 'events' },
-      h('thead', {}, h('tr', {}, ['Id', 'Type', 'Source', 'Received', 'Subject'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ['Id', 'Type', 'Source', 'Received', 'Deliveries', 'Subject'].map((c) => h('th', { scope: 'col' }, c)))),
       tbody)),
     more);
   await load();

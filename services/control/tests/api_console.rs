@@ -306,6 +306,12 @@ async fn events_are_searched_by_text_and_dead_letter_reason(store: Store) {
     sink.observe(observed("gh-2", ObservationKind::DeadLettered { reason: GiveUpReason::PermanentFailure }));
     let b = h.get_until("/api/v1/events?reason=permanent_failure", |b| !ids(b).is_empty()).await;
     assert_eq!(ids(&b), ["gh-2"], "{b}");
+    assert_eq!(b["events"][0]["statuses"], json!([{"subscription": "from-config", "status": "dead_lettered"}]), "{b}");
+    let (_, all) = h.get("/api/v1/events").await;
+    let first = all["events"].as_array().unwrap().iter().find(|e| e["id"] == "gh-1").unwrap();
+    assert_eq!(first["statuses"], json!([]), "no report on gh-1 yet: {first}");
+    let (_, detail) = h.get("/api/v1/events/gh-2").await;
+    assert_eq!(detail["statuses"][0]["status"], "dead_lettered", "{detail}");
     let (_, b) = h.get("/api/v1/events?reason=retries_exhausted&subscription=from-config").await;
     assert!(ids(&b).is_empty());
 }

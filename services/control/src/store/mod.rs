@@ -7,6 +7,7 @@ mod postgres;
 mod series;
 mod sessions;
 mod sqlite;
+mod statuses;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
