@@ -133,8 +133,21 @@ function delivery(d, eventId, refresh) {
   return box;
 }
 
+// The index lags ingress by a moment: a just-accepted id is looked up again for a few seconds.
+async function fetchEvent(el, id, ctx) {
+  for (let i = 0; ; i += 1) {
+    try {
+      return await get(`/events/${enc(id)}`);
+    } catch (err) {
+      if (err.status !== 404 || i >= 10 || !ctx.alive()) throw err;
+      el.replaceChildren(message('status', `Event ${id} is not in the index yet; looking again…`));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 export async function renderOne(el, id, _q, ctx) {
-  let ev = await get(`/events/${enc(id)}`);
+  let ev = await fetchEvent(el, id, ctx);
   const deliveries = h('div', { id: 'deliveries' });
   let shown = '';
   const draw = () => {

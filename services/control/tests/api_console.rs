@@ -323,7 +323,8 @@ async fn an_idle_session_ends_and_the_absolute_limit_is_the_cookie_lifetime() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = support::config(dir.path());
     let admin = config.admin.as_mut().unwrap();
-    admin.session_idle = "1s".into();
+    // Times are whole seconds: 2 s idle is never crossed by the request right after sign-in.
+    admin.session_idle = "2s".into();
     admin.session_max = "1h".into();
     let broker = hookbus_broker::embedded::EmbeddedBroker::open(&config.broker.embedded.path).unwrap();
     let mut registry = prometheus_client::registry::Registry::default();
@@ -341,10 +342,39 @@ async fn an_idle_session_ends_and_the_absolute_limit_is_the_cookie_lifetime() {
     )
     .await;
     assert!(r.cookie().unwrap().contains("Max-Age=3600"), "{:?}", r.cookie());
-    assert_eq!(r.json()["idle_secs"], 1);
+    assert_eq!(r.json()["idle_secs"], 2);
     let (cookie, _) = sign_in(&h, READ).await;
     let c = [("cookie", cookie.as_str())];
     assert_eq!(raw(&h, Method::GET, "/api/v1/subscriptions", &c, None).await.status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     assert_eq!(raw(&h, Method::GET, "/api/v1/subscriptions", &c, None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn use_keeps_a_session_alive_past_its_idle_limit() {
+    let (store, _dir) = support::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = support::config(dir.path());
+    config.admin.as_mut().unwrap().session_idle = "3s".into();
+    let broker = hookbus_broker::embedded::EmbeddedBroker::open(&config.broker.embedded.path).unwrap();
+    let mut registry = prometheus_client::registry::Registry::default();
+    let plane =
+        hookbus_control::ControlPlane::with_store(&config, std::sync::Arc::new(broker.clone()), store, &mut registry)
+            .await
+            .unwrap();
+    let h = Harness { router: plane.router(), plane, broker, config, dir };
+    let (mut cookie, _) = sign_in(&h, READ).await;
+    // Four requests 1.1 s apart (4.4 s in all, past the 3 s limit; times are whole seconds), each taking the refreshed cookie;
+    // a background poll does not refresh it.
+    for _ in 0..4 {
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let polled =
+            raw(&h, Method::GET, "/api/v1/subscriptions", &[("cookie", &cookie), ("x-console-poll", "1")], None).await;
+        assert_eq!((polled.status, polled.cookie()), (StatusCode::OK, None));
+        let r = raw(&h, Method::GET, "/api/v1/subscriptions", &[("cookie", &cookie)], None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        if let Some(set) = r.cookie() {
+            cookie = set.split(';').next().unwrap().to_owned();
+        }
+    }
 }
