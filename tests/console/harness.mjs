@@ -60,7 +60,19 @@ export class Receiver {
 }
 
 export class Hookbus {
+  // Free ports are picked before hookbus binds them, so another process on this shared machine may
+  // take one meanwhile: a start that does not become ready is tried once more on new ports.
   async start(bin) {
+    try {
+      await this.startOnce(bin);
+    } catch (e) {
+      console.error(`hookbus did not start, trying again on other ports: ${e.message}`);
+      await this.stop();
+      await this.startOnce(bin);
+    }
+  }
+
+  async startOnce(bin) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'hookbus-console-'));
     this.webPort = await freePort();
     this.adminPort = await freePort();
@@ -107,7 +119,14 @@ secrets = [{ value = "${GITHUB_SECRET}" }]
     this.exited = new Promise((r) => this.proc.on('exit', r));
     this.admin = `http://127.0.0.1:${this.adminPort}`;
     this.web = `http://127.0.0.1:${this.webPort}`;
-    await waitFor(async () => (await fetch(`${this.admin}/readyz`)).ok, 20000, 'hookbus /readyz');
+    try {
+      await waitFor(async () => {
+        if (this.proc.exitCode !== null) throw new Error(`hookbus exited with ${this.proc.exitCode}`);
+        return (await fetch(`${this.admin}/readyz`)).ok;
+      }, 20000, 'hookbus /readyz');
+    } catch (e) {
+      throw new Error(`${e.message}\n--- hookbus output ---\n${this.log.join('')}`);
+    }
   }
 
   // The admin API with a bearer token, for setting up what a test does not exercise itself.
