@@ -5,6 +5,7 @@
 //! The worker and ingress only see hookbus-core's `live` types: a watch of
 //! [`SubscriptionSet`](hookbus_core::live::SubscriptionSet) and the non-blocking sinks.
 mod api;
+mod console;
 pub mod crypto;
 mod error;
 pub mod indexer;

@@ -30,6 +30,9 @@ pub(crate) struct Inner {
     pub broker: Arc<dyn Broker>,
     pub guard: Guard,
     pub tokens: Tokens,
+    /// Signs console session cookies.
+    pub sessions: crate::console::session::SessionKey,
+    pub cookie_secure: bool,
     pub seeds: Arc<Vec<SubscriptionSpec>>,
     pub set: Arc<watch::Sender<Arc<SubscriptionSet>>>,
     pub observations: Arc<WorkerSink>,
@@ -132,7 +135,10 @@ pub(crate) async fn open(
     let (observations, obs_rx) = ChannelSink::new(OBSERVATION_QUEUE, observation_metrics.clone());
     let (rejections, rej_rx) = ChannelSink::new(REJECTION_QUEUE, rejection_metrics.clone());
     let retention = admin.retention().map_err(|m| ControlError::Internal(format!("admin.retention: {m}")))?;
+    let sessions = crate::console::session_key(&admin, |r| resolve(r, "admin.session_key"))?;
     Ok(Arc::new(Inner {
+        sessions,
+        cookie_secure: admin.cookie_secure,
         guard: Guard::new(&config.worker.allow_targets),
         config: config.clone(),
         store,

@@ -51,9 +51,24 @@ impl Tokens {
     }
 }
 
+impl Tokens {
+    /// The digest of a presented token, if it is one of ours, with its scope and name.
+    pub(crate) fn check(&self, presented: &str) -> Option<([u8; 32], TokenScope, String)> {
+        let (scope, name) = self.find(presented)?;
+        Some((Sha256::digest(presented.as_bytes()).into(), scope, name.to_owned()))
+    }
+
+    /// The token whose digest has this tag (see console/session.rs), with its scope and name.
+    pub(crate) fn by_tag(&self, tag: impl Fn(&[u8; 32]) -> bool) -> Option<(TokenScope, &str)> {
+        self.0.iter().find(|t| tag(&t.digest)).map(|t| (t.scope, t.name.as_str()))
+    }
+}
+
 /// Reading is allowed with any token; changing needs `write`. `POST /mapping/test` only reads.
-fn needs_write(method: &Method, path: &str) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) && path != "/api/v1/mapping/test"
+pub(crate) fn needs_write(method: &Method, path: &str) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && path != "/api/v1/mapping/test"
+        && path != "/api/v1/mapping/check"
 }
 
 pub async fn require(axum::extract::State(inner): St, req: Request, next: Next) -> Response {
@@ -63,6 +78,10 @@ pub async fn require(axum::extract::State(inner): St, req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim);
+    // Without a bearer token, the console's session cookie (with its CSRF token for writes).
+    if presented.is_none() && crate::console::session::cookie_value(req.headers()).is_some() {
+        return crate::console::with_session(inner, req, next).await;
+    }
     let Some((scope, name)) = presented.and_then(|p| inner.tokens.find(p)) else {
         return ControlError::Unauthorized.into_response();
     };

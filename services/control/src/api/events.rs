@@ -32,6 +32,10 @@ pub struct EventsQuery {
     /// `pending`, `delivered`, `retrying`, `dead_lettered` or `filtered` (with `subscription`: its status).
     pub status: Option<String>,
     pub subscription: Option<String>,
+    /// Text the event must contain (its id, type, subject or payload), case-insensitive.
+    pub q: Option<String>,
+    /// Dead-letter reason, e.g. `retries_exhausted` (with `subscription`: that subscription's).
+    pub reason: Option<String>,
     /// RFC 3339; events at or after.
     pub since: Option<String>,
     /// RFC 3339; events before.
@@ -56,6 +60,15 @@ pub struct EventSummary {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
+    /// Per subscription (current generation) that reported on it: its status.
+    pub statuses: Vec<DeliveryStatus>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryStatus {
+    pub subscription: String,
+    /// `pending`, `delivered`, `retrying`, `dead_lettered` or `filtered`.
+    pub status: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,7 +140,7 @@ fn time_param(name: &str, v: &Option<String>) -> Result<Option<OffsetDateTime>, 
         .transpose()
 }
 
-pub(crate) fn summary(r: &EventRow) -> EventSummary {
+pub(crate) fn summary(r: &EventRow, statuses: Vec<DeliveryStatus>) -> EventSummary {
     let e = &r.event;
     EventSummary {
         id: e.id.clone(),
@@ -139,7 +152,26 @@ pub(crate) fn summary(r: &EventRow) -> EventSummary {
         topic: e.topic.clone(),
         partition: e.partition,
         offset: e.offset,
+        statuses,
     }
+}
+
+/// The statuses of a page of events, keeping only the live subscriptions' current generations.
+async fn statuses_of(inner: &crate::plane::Inner, rows: &[EventRow]) -> Result<Vec<Vec<DeliveryStatus>>, ControlError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.event.id.clone()).collect();
+    let found = inner.store.delivery_statuses(&ids).await.map_err(|e| ControlError::Store(e.to_string()))?;
+    let set = inner.refresh(false).await?;
+    let current = |sub: &str, generation: &str| set.get(sub).is_some_and(|s| s.generation == generation);
+    Ok(ids
+        .iter()
+        .map(|id| {
+            found
+                .iter()
+                .filter(|(e, sub, generation, _)| e == id && current(sub, generation))
+                .map(|(_, sub, _, status)| DeliveryStatus { subscription: sub.clone(), status: status.clone() })
+                .collect()
+        })
+        .collect())
 }
 
 /// Accepted events, newest first.
@@ -171,6 +203,8 @@ pub async fn list(State(inner): St, ApiQuery(q): ApiQuery<EventsQuery>) -> Resul
         ty: q.ty,
         status: q.status,
         subscription: q.subscription,
+        text: q.q,
+        reason: q.reason,
         since: time_param("since", &q.since)?,
         until: time_param("until", &q.until)?,
         before,
@@ -180,7 +214,8 @@ pub async fn list(State(inner): St, ApiQuery(q): ApiQuery<EventsQuery>) -> Resul
     let more = rows.len() > limit;
     rows.truncate(limit);
     let next_cursor = if more { rows.last().map(|r| r.seq.to_string()) } else { None };
-    Ok(Json(EventPage { events: rows.iter().map(summary).collect(), next_cursor }))
+    let statuses = statuses_of(&inner, &rows).await?;
+    Ok(Json(EventPage { events: rows.iter().zip(statuses).map(|(r, s)| summary(r, s)).collect(), next_cursor }))
 }
 
 fn snippet(s: &str) -> String {
@@ -259,5 +294,10 @@ pub async fn show(State(inner): St, Path(id): Path<String>) -> Result<Json<Event
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode(&row.event.payload)
     });
-    Ok(Json(EventDetail { summary: summary(&row), envelope, payload, payload_base64, deliveries: views }))
+    let statuses = views
+        .iter()
+        .filter(|v| set.get(&v.subscription).is_some_and(|s| s.generation == v.generation))
+        .map(|v| DeliveryStatus { subscription: v.subscription.clone(), status: v.status.clone() })
+        .collect();
+    Ok(Json(EventDetail { summary: summary(&row, statuses), envelope, payload, payload_base64, deliveries: views }))
 }

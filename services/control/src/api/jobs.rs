@@ -41,7 +41,12 @@ pub struct RedriveInput {
     pub since: Option<String>,
     /// RFC 3339; dead-lettered before.
     pub until: Option<String>,
+    /// Only these events (e.g. the ones selected in the console), at most 1000.
+    pub event_ids: Option<Vec<String>>,
 }
+
+/// Most event ids one redrive takes.
+const MAX_REDRIVE_IDS: usize = 1000;
 
 /// Which accepted events to deliver again (by event time).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -127,6 +132,10 @@ pub async fn redrive(
         since: time("since", input.since.as_deref(), &mut problems),
         until: time("until", input.until.as_deref(), &mut problems),
     };
+    let ids = input.event_ids.clone();
+    if ids.as_ref().is_some_and(|i| i.is_empty() || i.len() > MAX_REDRIVE_IDS) {
+        problems.push(Problem::new("event_ids", format!("give 1 to {MAX_REDRIVE_IDS} ids, or leave it out")));
+    }
     if !problems.is_empty() {
         return Err(ControlError::Invalid(problems));
     }
@@ -144,7 +153,18 @@ pub async fn redrive(
                 j.processed = done as u64;
                 j.total = Some(total as u64);
             };
-            let n = dlq::redrive(&*worker_inner.broker, worker_inner.prefix(), &sub, &filter, progress).await?;
+            let (broker, prefix) = (&*worker_inner.broker, worker_inner.prefix());
+            let Some(ids) = ids else {
+                let n = dlq::redrive(broker, prefix, &sub, &filter, progress).await?;
+                return Ok((n as u64, n as u64));
+            };
+            // One pass per id (the dead-letter scan matches one id at a time); progress counts ids.
+            let mut n = 0;
+            for (i, id) in ids.iter().enumerate() {
+                let one = dlq::Filter { event_id: Some(id.clone()), ..filter.clone() };
+                n += dlq::redrive(broker, prefix, &sub, &one, |_, _| {}).await?;
+                progress(i + 1, ids.len());
+            }
             Ok((n as u64, n as u64))
         },
     )

@@ -1,5 +1,6 @@
 //! The admin API under `/api/v1`: bearer-token auth, JSON bodies and errors, the OpenAPI document.
 mod auth;
+mod check;
 mod dead_letters;
 mod events;
 mod extract;
@@ -7,6 +8,7 @@ mod jobs;
 mod mapping;
 pub mod model;
 mod openapi;
+mod series;
 mod sources;
 mod stats;
 mod subscriptions;
@@ -19,6 +21,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 pub use auth::Tokens;
+pub(crate) use auth::needs_write;
 pub use openapi::document;
 
 use crate::ControlError;
@@ -45,10 +48,13 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/api/v1/events/{id}", get(events::show))
         .route("/api/v1/sources", get(sources::list))
         .route("/api/v1/mapping/test", post(mapping::test))
+        .route("/api/v1/mapping/check", post(check::check))
+        .route("/api/v1/series", get(series::series))
         .route_layer(axum::middleware::from_fn_with_state(inner.clone(), auth::require));
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::serve))
         .merge(api)
+        .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(inner)

@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{dead_letters, events, jobs, mapping, model, sources, stats, subscriptions};
+use super::{check, dead_letters, events, jobs, mapping, model, series, sources, stats, subscriptions};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{Problem, jobs as job_model};
 
@@ -19,7 +19,11 @@ impl utoipa::Modify for Bearer {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A token from [admin] tokens; `read` scope for GET, `write` to change."))
+                    .description(Some(
+                        "A token from [admin] tokens; `read` scope for GET, `write` to change. The console \
+                         instead sends the session cookie from POST /console/session, with its \
+                         X-CSRF-Token header on every POST, PATCH and DELETE.",
+                    ))
                     .build(),
             ),
         );
@@ -34,17 +38,19 @@ impl utoipa::Modify for Bearer {
         subscriptions::pause, subscriptions::resume, stats::stats,
         events::list, events::show,
         jobs::retry, dead_letters::list, jobs::redrive, jobs::replay, jobs::show,
-        sources::list, mapping::test,
+        sources::list, mapping::test, check::check, series::series,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Problem,
         model::SubscriptionInput, model::SubscriptionPatch, model::SubscriptionView, model::SubscriptionList,
         model::RetryInput, model::BreakerInput, model::RetryView, model::BreakerView, model::ManagedBy,
-        stats::Stats, events::EventPage, events::EventSummary, events::EventDetail, events::DeliveryView,
+        stats::Stats, events::EventPage, events::EventSummary, events::DeliveryStatus, events::EventDetail, events::DeliveryView,
         events::AttemptView, events::Header, jobs::Queued, jobs::RedriveInput, jobs::ReplayInput,
         job_model::Job, job_model::JobState, sources::SourceList, sources::SourceView, sources::RejectionView,
         mapping::MappingTestInput, mapping::LastEvents, mapping::MappingTestOutput, mapping::MappingResult,
         mapping::MappingFailure, dead_letters::DeadLetterList, dead_letters::DeadLetterView,
+        check::MappingCheckInput, check::MappingCheckOutput,
+        series::Series, series::SubscriptionSeries, series::SourceSeries,
     )),
     modifiers(&Bearer),
     tags(

@@ -156,4 +156,6 @@ CREATE TABLE IF NOT EXISTS rejections (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, at_ms BIGINT NOT NULL,
   code TEXT NOT NULL, message TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS rejections_source ON rejections (source, seq);
+CREATE INDEX IF NOT EXISTS rejections_at ON rejections (at_ms);
+CREATE TABLE IF NOT EXISTS ended_sessions (sid TEXT PRIMARY KEY, until_ms BIGINT NOT NULL);
 ";

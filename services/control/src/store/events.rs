@@ -47,6 +47,10 @@ pub struct EventQuery {
     pub subscription: Option<String>,
     pub since: Option<OffsetDateTime>,
     pub until: Option<OffsetDateTime>,
+    /// Text the envelope (id, type, subject, payload) must contain.
+    pub text: Option<String>,
+    /// Dead-letter reason of a delivery (with `subscription`: that subscription's).
+    pub reason: Option<String>,
     /// Only events older than this `seq` (the previous page's cursor).
     pub before: Option<i64>,
     pub limit: usize,
@@ -110,6 +114,12 @@ fn event_row(r: &Row) -> EventRow {
             payload: r.bytes(11),
         },
     }
+}
+
+/// `%text%` for LIKE, with the wildcards in `text` itself escaped.
+fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 fn from_text<T: for<'de> serde::Deserialize<'de>>(s: &str) -> Option<T> {
@@ -177,6 +187,21 @@ impl Store {
         }
         if let Some(b) = q.before {
             add("e.seq < ?", vec![b.into()]);
+        }
+        if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
+            // lower() on both sides: case-insensitive on both backends (SQLite's LIKE already is, ASCII only).
+            add("lower(e.envelope) LIKE lower(?) ESCAPE '\\'", vec![like_pattern(t).into()]);
+        }
+        match (&q.reason, &q.subscription) {
+            (Some(r), Some(sub)) => add(
+                "EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.subscription = ? AND d.reason = ?)",
+                vec![sub.clone().into(), r.clone().into()],
+            ),
+            (Some(r), None) => add(
+                "EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.reason = ?)",
+                vec![r.clone().into()],
+            ),
+            (None, _) => {}
         }
         match (q.status.as_deref(), &q.subscription) {
             (Some("pending"), Some(sub)) => add(

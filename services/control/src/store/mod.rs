@@ -5,7 +5,10 @@ mod db;
 mod events;
 mod observations;
 mod postgres;
+mod series;
+mod sessions;
 mod sqlite;
+mod statuses;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +21,7 @@ use time::OffsetDateTime;
 pub use db::{Cell, Db, Param, Row, Stmt, StoreError};
 pub use events::{AttemptRow, DeliveryRow, EventQuery, EventRow, IndexedEvent, SubscriptionCounts};
 pub use postgres::PostgresDb;
+pub use series::MinuteCount;
 pub use sqlite::SqliteDb;
 
 /// A subscription created through the API, as stored. Secrets are sealed (see crypto.rs).

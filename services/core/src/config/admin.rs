@@ -43,6 +43,15 @@ pub struct AdminConfig {
     pub previous_encryption_keys: Vec<SecretRef>,
     /// How long indexed events, attempts and rejections are kept, e.g. "7d".
     pub retention: String,
+    /// Signs the console's session cookies; give every admin node the same key so a session works
+    /// behind a balancer. Without it each process signs with a random key (sessions end on restart).
+    pub session_key: Option<SecretRef>,
+    /// A console session ends after this long without a request, e.g. "30m".
+    pub session_idle: String,
+    /// A console session ends this long after sign-in, whatever its use, e.g. "12h".
+    pub session_max: String,
+    /// Mark the session cookie `Secure` (set it when the admin listener is reached over HTTPS).
+    pub cookie_secure: bool,
 }
 
 impl Default for AdminConfig {
@@ -55,6 +64,10 @@ impl Default for AdminConfig {
             encryption_key: None,
             previous_encryption_keys: Vec::new(),
             retention: "7d".into(),
+            session_key: None,
+            session_idle: "30m".into(),
+            session_max: "12h".into(),
+            cookie_secure: false,
         }
     }
 }
@@ -65,8 +78,47 @@ impl AdminConfig {
             .map_err(|e| format!("`{}`: {e} (use e.g. \"7d\", \"36h\")", self.retention))
     }
 
+    /// `(idle, absolute)` limits of a console session.
+    pub fn session_limits(&self) -> Result<(std::time::Duration, std::time::Duration), String> {
+        let parse = |key: &str, v: &str| {
+            humantime::parse_duration(v).map_err(|e| format!("{key} `{v}`: {e} (use e.g. \"30m\", \"12h\")"))
+        };
+        let idle = parse("session_idle", &self.session_idle)?;
+        let max = parse("session_max", &self.session_max)?;
+        if idle.is_zero() || idle > max {
+            return Err(format!(
+                "session_idle ({}) must be above zero and at most session_max ({})",
+                self.session_idle, self.session_max
+            ));
+        }
+        Ok((idle, max))
+    }
+
     /// True when the store is PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         self.store.starts_with("postgres://") || self.store.starts_with("postgresql://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::AdminConfig;
+
+    fn limits(idle: &str, max: &str) -> Result<(Duration, Duration), String> {
+        AdminConfig { session_idle: idle.into(), session_max: max.into(), ..AdminConfig::default() }.session_limits()
+    }
+
+    #[test]
+    fn session_limits_parse_and_idle_stays_within_max() {
+        assert_eq!(
+            AdminConfig::default().session_limits(),
+            Ok((Duration::from_secs(1800), Duration::from_secs(43200)))
+        );
+        assert_eq!(limits("5m", "5m"), Ok((Duration::from_secs(300), Duration::from_secs(300))));
+        assert!(limits("2h", "1h").unwrap_err().contains("at most session_max"));
+        assert!(limits("0s", "1h").is_err());
+        assert!(limits("soon", "1h").unwrap_err().contains("session_idle `soon`"));
     }
 }

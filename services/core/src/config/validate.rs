@@ -217,4 +217,10 @@ fn admin_issues(a: &super::AdminConfig, issue: &mut impl FnMut(String, String)) 
     if let Err(m) = a.retention() {
         issue("admin.retention".into(), m);
     }
+    if let Err(m) = a.session_limits() {
+        issue("admin.session".into(), m);
+    }
+    if let Some(m) = a.session_key.as_ref().and_then(|k| k.shape_error()) {
+        issue("admin.session_key".into(), m.into());
+    }
 }
