@@ -128,7 +128,8 @@ function delivery(d, eventId, refresh) {
       d.version ? `version ${d.version}` : 'no report yet',
       d.reason ? ` · gave up: ${d.reason.replace(/_/g, ' ')}` : '',
       d.next_attempt_at ? ` · next retry ${fmtTime(d.next_attempt_at)}` : ''),
-    retry, note,
+    // append() would print a null as the text "null".
+    ...[retry, note].filter(Boolean),
     d.attempts.length ? h('ol', { class: 'timeline' }, d.attempts.map(attempt)) : h('p', { class: 'muted' }, 'No attempts yet.'));
   return box;
 }
