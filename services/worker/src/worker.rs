@@ -76,8 +76,11 @@ impl Worker {
                 _ = shutdown.cancelled() => break Ok(()),
             }
         };
-        for (_, r) in running.drain() {
+        // Every loop drains at once: shutdown takes one grace period, not one per subscription.
+        for r in running.values() {
             r.stop.cancel();
+        }
+        for (_, r) in running.drain() {
             let _ = r.task.await;
         }
         result
