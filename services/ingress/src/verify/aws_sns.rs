@@ -91,26 +91,7 @@ mod tests {
     // AWS publishes no vector that verifies offline (its certificates expire); built from the docs
     // with a self-signed certificate (`openssl req -x509 -newkey rsa:2048 -nodes`) and the docs'
     // example messages, the string to sign signed with `openssl dgst -sha1|-sha256 -sign key.pem`.
-    const CERT: &str = "-----BEGIN CERTIFICATE-----
-MIIDLzCCAhegAwIBAgIUQs09vEhbvS+GES1mNq+uTNbnE3QwDQYJKoZIhvcNAQEL
-BQAwJjEkMCIGA1UEAwwbc25zLnVzLWVhc3QtMS5hbWF6b25hd3MuY29tMCAXDTI2
-MTIwMTIyMTkyNloYDzIxMjYxMTA3MjIxOTI2WjAmMSQwIgYDVQQDDBtzbnMudXMt
-ZWFzdC0xLmFtYXpvbmF3cy5jb20wggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAwggEK
-AoIBAQC+XbrZAU/BcnfxvoKAQEIlV3cdTvKUQznT50YdiEfslzadiMajr1xjucRd
-h43+hwR5Ll8k+iecvNIZD57M8b0AH/YQFQzT7KAW3zjc8meqTBGE/PnuR5qlHhdH
-pc2ijDX9Tw9MiFKNhlxeJ0FUY0is/baru63Q4DxohcohXlJRmMFjh3YExXS5hqjq
-d6/CARRSFyQAzkxZdgFD0dd0NxHTr/YLkvyo1tOL1TMSPp3cNasJYhPj8Dkf+6qI
-xlAoDPwh2Y8/UM8YMfJDw4bvR/6JtAdWsfjX/iF95ZzYFOi2+n4v27WiKxOmS8jT
-CIR7r9emrALCqC59KnL7tGojSnULAgMBAAGjUzBRMB0GA1UdDgQWBBQfHGQAdBqM
-xtTYm6UrFilmjPRilTAfBgNVHSMEGDAWgBQfHGQAdBqMxtTYm6UrFilmjPRilTAP
-BgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4IBAQA5wsUITzI98qe2W1Tv
-lCdCwUwwnKWXiXNr2DXVxZJpxOHuHIifN13fEvHxr37SUDcn/PrNbAgyT2t5AYb1
-sETsw0oATkw1LyY2PTELvZLz632tt60IjAaW91Wi7Gm0re1nj2JknGtdSnsnwSBH
-ZK79sJHGGlWdbdCtI+mjN2tLCtlH1uJle8qpQ+ggim8Gq+vSE6PwkRlkUULFmdy4
-qKWJ0jaIBkcAKj8SuJ5nZZVNI2Vg2+cvIUssiJ5LpOtUar6tkX+DEfakfF0HANBW
-9IqyHDOSDCjUxIonvXql32daeA2r11+MYIxU62dU5dsbKPgG3p3nMGcu1Rf11NDO
-3OUa
------END CERTIFICATE-----";
+    const CERT: &str = super::super::test_util::SELF_SIGNED_RSA_CERT;
     const SIG1: &str = "nQz2778rDoyGizxx7rKFZ9YyHNbLvxGpiFCS9VndZpBuFAJthhNrXLdfyzPvkEbxuCBFt7lBXpARCNEJHfcY74jsfyYFKBe98Dh2T3xFQOyQq05qQpmwFBtq2hSU1nPYUfySdwEvGYf7BZi6a1mj8kT5swzTGZVhlv6uTUAyLVMqL/Q9noVQFjRqmuFxZBb6uM/6CkVKlmihBid1i33W+VDrh2RY410twrhvZHexi9goNEE5LVVLWobZ429N++z/7fsJVWQpRiWcbxK7SSN98+JeLwSJGkoRutHABmB7vAu9eXjWPRuJKQ9Txijbuz+9OSTjaIJ99K/DAQGnJSFRYA==";
     const SIG2: &str = "jKbrGTXKBNw3jr+Uea68M3i7e1G0KxKctBTo8grSWCSqqY590Gf9DiqGcC34kcp3Ts8J7/HDnIw9BQCmbJe/8EGrfyBgobb5EcOKolpitzfWScDXZGHK8lFWeyn4QmSPUupx/5xNSjc9BgSFsMjT9Pjk6TlP4zbd5ryd4iHQmRUVl6xo8HeBbht+ey6z7kWF8ldHaXFIYFqLaiGN3bjtibjc7PJ5HCUJSPTSCck7gPXWb4G907euu5Yi4QTnUl2hlcTeFJxgW5tmvA97x+uD8qE06BxUiHz/xTMHSZ9rEDcVxj/qbi8OGGyjInRB9pamypW3oVTAjIkBUM5p2UrGDA==";
     const SUBSIG: &str = "kNPEmQAalcGHu4sLZ0zTm+bpQ/4o99FVjzM5ospg36O54EnZIr3HJKzsLOdOf31Ktg94WoqExF07O9STcrzraJVQXSjO2nBcfrlCbBxvwAmbtJOAfNui4dofspQZpQkeYr+XPHpjrsCSscEdLYLG7dXGfB2JDbEoHUrMim0CV051jAfo9MWgCU3oe3Jh/SRVn98VVbWORwTBYwNYTVkXbrjo2gAtBN/9kzMbW9rsPqaea80to/VjfElS7AKI0W8hUhsRH8JH6oLs46JLjO6k/aMjD79d/HcJTnQhJlLQ/9nXhigoM2iuuJ1wSr2pnmvolltlhprd5F4X6PILd9zvmA==";

@@ -241,3 +241,26 @@ impl Case {
         self.rotates();
     }
 }
+
+/// A self-signed RSA-2048 certificate (`openssl req -x509 -newkey rsa:2048 -nodes`) whose key
+/// signed the AWS SNS and PayPal test vectors: providers whose signing certificate comes from config.
+pub(super) const SELF_SIGNED_RSA_CERT: &str = "-----BEGIN CERTIFICATE-----
+MIIDLzCCAhegAwIBAgIUQs09vEhbvS+GES1mNq+uTNbnE3QwDQYJKoZIhvcNAQEL
+BQAwJjEkMCIGA1UEAwwbc25zLnVzLWVhc3QtMS5hbWF6b25hd3MuY29tMCAXDTI2
+MTIwMTIyMTkyNloYDzIxMjYxMTA3MjIxOTI2WjAmMSQwIgYDVQQDDBtzbnMudXMt
+ZWFzdC0xLmFtYXpvbmF3cy5jb20wggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAwggEK
+AoIBAQC+XbrZAU/BcnfxvoKAQEIlV3cdTvKUQznT50YdiEfslzadiMajr1xjucRd
+h43+hwR5Ll8k+iecvNIZD57M8b0AH/YQFQzT7KAW3zjc8meqTBGE/PnuR5qlHhdH
+pc2ijDX9Tw9MiFKNhlxeJ0FUY0is/baru63Q4DxohcohXlJRmMFjh3YExXS5hqjq
+d6/CARRSFyQAzkxZdgFD0dd0NxHTr/YLkvyo1tOL1TMSPp3cNasJYhPj8Dkf+6qI
+xlAoDPwh2Y8/UM8YMfJDw4bvR/6JtAdWsfjX/iF95ZzYFOi2+n4v27WiKxOmS8jT
+CIR7r9emrALCqC59KnL7tGojSnULAgMBAAGjUzBRMB0GA1UdDgQWBBQfHGQAdBqM
+xtTYm6UrFilmjPRilTAfBgNVHSMEGDAWgBQfHGQAdBqMxtTYm6UrFilmjPRilTAP
+BgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4IBAQA5wsUITzI98qe2W1Tv
+lCdCwUwwnKWXiXNr2DXVxZJpxOHuHIifN13fEvHxr37SUDcn/PrNbAgyT2t5AYb1
+sETsw0oATkw1LyY2PTELvZLz632tt60IjAaW91Wi7Gm0re1nj2JknGtdSnsnwSBH
+ZK79sJHGGlWdbdCtI+mjN2tLCtlH1uJle8qpQ+ggim8Gq+vSE6PwkRlkUULFmdy4
+qKWJ0jaIBkcAKj8SuJ5nZZVNI2Vg2+cvIUssiJ5LpOtUar6tkX+DEfakfF0HANBW
+9IqyHDOSDCjUxIonvXql32daeA2r11+MYIxU62dU5dsbKPgG3p3nMGcu1Rf11NDO
+3OUa
+-----END CERTIFICATE-----";
