@@ -148,6 +148,57 @@ async fn pause_holds_a_topic_back_until_resume(b: Backend) {
     assert_eq!(rest.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), vec![record(1), record(2)]);
 }
 
+async fn pause_survives_a_rebalance(b: Backend) {
+    // A retry tier stays paused while its head is not due, whatever the group does meanwhile: a
+    // member joining moves every partition (eager rebalance), and afterwards the paused partition
+    // must neither leak records nor stay silent after resume.
+    let (paused, open, other) = (topic("rb-paused"), topic("rb-open"), topic("rb-other"));
+    publish_n(&b, &paused, 3).await;
+    b.broker.publisher().ensure_topics(&[open.clone(), other.clone()]).await.unwrap();
+    let mut c = b.broker.consumer("g", &[paused.clone(), open.clone()]).unwrap();
+    let first = take(&mut c, 1).await.remove(0);
+    assert_eq!(first.record, record(0));
+    c.pause(&paused, first.partition).unwrap();
+    // A second member of the group, on another topic: its join rebalances the whole group, and it
+    // reads a record only once that rebalance is complete. The first member polls meanwhile, as
+    // it must to take part.
+    let mut joiner = b.broker.consumer("g", std::slice::from_ref(&other)).unwrap();
+    b.broker.publisher().publish(&other, record(7)).await.unwrap();
+    let (joined, leaked) = tokio::join!(take(&mut joiner, 1), async {
+        let mut leaked = Vec::new();
+        for _ in 0..10 {
+            leaked.extend(c.poll(Duration::from_millis(500)).await.unwrap());
+        }
+        leaked
+    });
+    assert_eq!(joined[0].record, record(7));
+    assert!(leaked.is_empty(), "nothing is readable while the only record left is paused: {leaked:?}");
+    b.broker.publisher().publish(&open, record(9)).await.unwrap();
+    let next = take(&mut c, 1).await.remove(0);
+    assert_eq!((next.topic.as_str(), next.record.clone()), (open.as_str(), record(9)), "paused topic leaked");
+    c.resume(&paused, first.partition).unwrap();
+    let rest = take(&mut c, 2).await;
+    assert_eq!(rest.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), vec![record(1), record(2)]);
+}
+
+async fn pause_survives_a_topic_appearing(b: Backend) {
+    // A worker may subscribe before ingress creates its topic: the topic must be found within
+    // seconds (librdkafka's default metadata refresh is 5 minutes), and the rebalance it causes
+    // must leave the paused partition paused and then resumable.
+    let (paused, late) = (topic("late-paused"), topic("late"));
+    publish_n(&b, &paused, 3).await;
+    let mut c = b.broker.consumer("g", &[paused.clone(), late.clone()]).unwrap();
+    let first = take(&mut c, 1).await.remove(0);
+    c.pause(&paused, first.partition).unwrap();
+    b.broker.publisher().ensure_topics(std::slice::from_ref(&late)).await.unwrap();
+    b.broker.publisher().publish(&late, record(9)).await.unwrap();
+    let next = take(&mut c, 1).await.remove(0);
+    assert_eq!((next.topic.as_str(), next.record.clone()), (late.as_str(), record(9)), "paused topic leaked");
+    c.resume(&paused, first.partition).unwrap();
+    let rest = take(&mut c, 2).await;
+    assert_eq!(rest.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), vec![record(1), record(2)]);
+}
+
 async fn resume_continues_right_after_the_paused_record(b: Backend) {
     // A retry tier pauses while its head record is not due; records written meanwhile, or fetched
     // ahead of the pause, must all come after resume, none skipped.
@@ -220,6 +271,8 @@ contract!(
     restarts_inside_a_producer_batch,
     groups_are_independent,
     pause_holds_a_topic_back_until_resume,
+    pause_survives_a_rebalance,
+    pause_survives_a_topic_appearing,
     poll_times_out_on_an_empty_topic,
     resume_continues_right_after_the_paused_record,
     reader_sees_everything_from_the_start,

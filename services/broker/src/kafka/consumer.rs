@@ -1,5 +1,4 @@
 //! A group member with manual commits: offsets advance only when the worker says so.
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,17 +10,20 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::kafka_err;
+use super::rebalance::GroupContext;
 use crate::{BrokerError, Consumer, Position, Received, Record};
 
 /// Longest wait for a synchronous commit (shutdown, redrive) before reporting it failed.
 const COMMIT_WAIT: Duration = Duration::from_secs(10);
+/// How often a group member looks for subscribed topics that did not exist yet.
+const TOPIC_REFRESH_MS: &str = "5000";
 /// Longest wait for the high watermarks of a topic's partitions (consumer lag).
 const WATERMARK_WAIT: Duration = Duration::from_secs(1);
 
 pub struct KafkaConsumer {
-    inner: Arc<StreamConsumer>,
-    /// Offset after the last record handed out, per partition: where a resumed partition continues.
-    next: HashMap<(String, i32), i64>,
+    inner: Arc<StreamConsumer<GroupContext>>,
+    /// Where each partition continues (after resume or a rebalance), shared with the rebalance callback.
+    context: GroupContext,
     /// How to build and subscribe a replacement after a fatal error (group members only).
     rebuild: Option<(ClientConfig, Vec<String>)>,
 }
@@ -43,13 +45,21 @@ impl KafkaConsumer {
             // The worker polls at least once per delivery timeout (validated below this), so a
             // consumer silent for longer is stuck and should hand its partitions to another.
             .set("max.poll.interval.ms", config.max_poll_interval_ms.to_string())
-            .set("enable.partition.eof", "false");
-        let inner = Self::subscribed(&base, topics)?;
-        Ok(Self { inner: Arc::new(inner), next: HashMap::new(), rebuild: Some((base, topics.to_vec())) })
+            .set("enable.partition.eof", "false")
+            // A subscribed topic created later (ingress started after the worker, a new source) is
+            // only seen at a metadata refresh: librdkafka's default interval is 5 minutes.
+            .set("topic.metadata.refresh.interval.ms", TOPIC_REFRESH_MS);
+        let context = GroupContext::default();
+        let inner = Self::subscribed(&base, topics, &context)?;
+        Ok(Self { inner: Arc::new(inner), context, rebuild: Some((base, topics.to_vec())) })
     }
 
-    fn subscribed(config: &ClientConfig, topics: &[String]) -> Result<StreamConsumer, BrokerError> {
-        let inner: StreamConsumer = config.create().map_err(kafka_err)?;
+    fn subscribed(
+        config: &ClientConfig,
+        topics: &[String],
+        context: &GroupContext,
+    ) -> Result<StreamConsumer<GroupContext>, BrokerError> {
+        let inner: StreamConsumer<GroupContext> = config.create_with_context(context.clone()).map_err(kafka_err)?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         inner.subscribe(&names).map_err(kafka_err)?;
         Ok(inner)
@@ -62,11 +72,13 @@ impl KafkaConsumer {
     fn replace_if_fatal(&mut self) -> bool {
         let Some((config, topics)) = &self.rebuild else { return false };
         let Some((code, reason)) = self.inner.client().fatal_error() else { return false };
-        match Self::subscribed(config, topics) {
+        // The replacement starts from the committed offsets, with nothing paused or assigned yet.
+        let context = GroupContext::default();
+        match Self::subscribed(config, topics, &context) {
             Ok(fresh) => {
                 tracing::error!(%code, %reason, "Kafka consumer failed fatally; replaced it with a new one");
                 let old = std::mem::replace(&mut self.inner, Arc::new(fresh));
-                self.next.clear();
+                self.context = context;
                 // Closing a consumer waits on the broker: not on an async worker.
                 tokio::task::spawn_blocking(move || drop(old));
             }
@@ -79,13 +91,14 @@ impl KafkaConsumer {
 
     /// Assigned (not subscribed) to every partition of `topics` from the beginning.
     pub(super) fn reader(mut base: ClientConfig, topics: &[String]) -> Result<Self, BrokerError> {
-        let inner: StreamConsumer = base
+        let context = GroupContext::default();
+        let inner: StreamConsumer<GroupContext> = base
             // librdkafka wants a group id even for manual assignment; nothing is committed under it.
             .set("group.id", "hookbus-reader")
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("enable.partition.eof", "false")
-            .create()
+            .create_with_context(context.clone())
             .map_err(kafka_err)?;
         let mut tpl = TopicPartitionList::new();
         for topic in topics {
@@ -97,7 +110,8 @@ impl KafkaConsumer {
             }
         }
         inner.assign(&tpl).map_err(kafka_err)?;
-        Ok(Self { inner: Arc::new(inner), next: HashMap::new(), rebuild: None })
+        context.positions().assigned.extend(tpl.elements().iter().map(|e| (e.topic().to_owned(), e.partition())));
+        Ok(Self { inner: Arc::new(inner), context, rebuild: None })
     }
 
     fn one(topic: &str, partition: i32) -> TopicPartitionList {
@@ -127,7 +141,7 @@ impl Consumer for KafkaConsumer {
                 Ok(r) => break r.map_err(kafka_err)?,
             }
         };
-        self.next.insert((msg.topic().to_owned(), msg.partition()), msg.offset() + 1);
+        self.context.positions().next.insert((msg.topic().to_owned(), msg.partition()), msg.offset() + 1);
         let headers = msg
             .headers()
             .map(|hs| hs.iter().map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec())).collect())
@@ -147,8 +161,13 @@ impl Consumer for KafkaConsumer {
 
     async fn commit(&mut self, positions: &[Position], wait: bool) -> Result<(), BrokerError> {
         let mut tpl = TopicPartitionList::new();
-        for p in positions {
-            tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.offset)).map_err(kafka_err)?;
+        {
+            let mut state = self.context.positions();
+            for p in positions {
+                tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.offset)).map_err(kafka_err)?;
+                // What a revoke commits synchronously if these async commits have not landed yet.
+                state.requested.insert((p.topic.clone(), p.partition), p.offset);
+            }
         }
         if !wait {
             // Queued to the coordinator; never blocks. A synchronous commit here could wait on a
@@ -164,17 +183,35 @@ impl Consumer for KafkaConsumer {
     }
 
     fn pause(&mut self, topic: &str, partition: i32) -> Result<(), BrokerError> {
+        let assigned = {
+            let mut state = self.context.positions();
+            state.paused.insert((topic.to_owned(), partition));
+            state.assigned.contains(&(topic.to_owned(), partition))
+        };
+        // Not assigned (revoked in a rebalance): the rebalance callback pauses it if it comes back.
+        if !assigned {
+            return Ok(());
+        }
         self.inner.pause(&Self::one(topic, partition)).map_err(kafka_err)
     }
 
     fn resume(&mut self, topic: &str, partition: i32) -> Result<(), BrokerError> {
+        let key = (topic.to_owned(), partition);
+        let (assigned, next) = {
+            let mut state = self.context.positions();
+            state.paused.remove(&key);
+            (state.assigned.contains(&key), state.next.get(&key).copied())
+        };
+        if !assigned {
+            return Ok(());
+        }
         self.inner.resume(&Self::one(topic, partition)).map_err(kafka_err)?;
         // Pausing drops records librdkafka had already fetched for the partition, and fetching then
         // continues after them: seek back to the record after the last one handed out, or those
         // records would be skipped. (Seeking a paused partition is refused, hence after resume.)
-        if let Some(next) = self.next.get(&(topic.to_owned(), partition)) {
+        if let Some(next) = next {
             let mut tpl = TopicPartitionList::new();
-            tpl.add_partition_offset(topic, partition, Offset::Offset(*next)).map_err(kafka_err)?;
+            tpl.add_partition_offset(topic, partition, Offset::Offset(next)).map_err(kafka_err)?;
             let done = self.inner.seek_partitions(tpl, Duration::from_secs(5)).map_err(kafka_err)?;
             for e in done.elements() {
                 e.error().map_err(kafka_err)?;

@@ -1,6 +1,7 @@
 //! The Kafka backend (rdkafka, bundled librdkafka). Binary-mode CloudEvents travel as record
 //! headers; hookbus never depends on transactions, only on idempotent produce and manual commits.
 mod consumer;
+mod rebalance;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
