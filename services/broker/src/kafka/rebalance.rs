@@ -113,6 +113,7 @@ impl GroupContext {
                 p.assigned.remove(key);
             }
         }
+        tracing::info!(partitions = parts.len(), "Kafka partitions revoked");
         if commit.count() > 0 {
             // Synchronous on purpose: the partitions leave this member when the callback returns.
             match consumer.commit(&commit, CommitMode::Sync) {
