@@ -133,6 +133,8 @@ pub async fn run_with(
         if let Ok(addr) = l.local_addr() {
             tracing::info!(%addr, store = plane.store().backend(), "admin API listening");
         }
+        // With the client's address: the admin API refuses addresses that keep presenting wrong tokens.
+        let admin_app = admin_app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let server = axum::serve(l, admin_app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let s = shutdown.clone();
         (tokio::spawn(async move { plane.run(s).await }), tokio::spawn(async move { server.await }))

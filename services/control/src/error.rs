@@ -29,6 +29,8 @@ impl Problem {
 pub enum ControlError {
     #[error("missing or unknown bearer token; send `Authorization: Bearer <token>` with a token from [admin] tokens")]
     Unauthorized,
+    #[error("too many failed authentications from this address; try again in {0} s")]
+    TooManyFailures(u64),
     #[error("this token has read scope; changing things needs a token with scope = \"write\"")]
     Forbidden,
     #[error("{what} `{name}` not found")]
@@ -59,6 +61,7 @@ impl ControlError {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::TooManyFailures(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::ManagedByConfig(_) | Self::AlreadyExists(_) | Self::VersionConflict(_) => StatusCode::CONFLICT,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -73,6 +76,7 @@ impl ControlError {
         match self {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "insufficient_scope",
+            Self::TooManyFailures(_) => "too_many_auth_failures",
             Self::NotFound { what, .. } => match *what {
                 "subscription" => "subscription_not_found",
                 "event" => "event_not_found",
@@ -124,6 +128,9 @@ impl IntoResponse for ControlError {
         let mut resp = (self.status(), Json(body)).into_response();
         if self.status() == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+        }
+        if let Self::TooManyFailures(secs) = self {
+            resp.headers_mut().insert("retry-after", axum::http::HeaderValue::from(secs.max(1)));
         }
         if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             resp.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("5"));

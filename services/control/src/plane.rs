@@ -30,6 +30,8 @@ pub(crate) struct Inner {
     pub broker: Arc<dyn Broker>,
     pub guard: Guard,
     pub tokens: Tokens,
+    /// Refuses addresses that keep presenting wrong tokens.
+    pub auth_throttle: crate::api::throttle::AuthThrottle,
     /// Signs console session cookies.
     pub sessions: crate::console::session::SessionKey,
     pub cookie_secure: bool,
@@ -145,6 +147,7 @@ pub(crate) async fn open(
         sealer,
         broker,
         tokens,
+        auth_throttle: crate::api::throttle::AuthThrottle::new(admin.auth_failures_per_minute),
         seeds,
         set: Arc::new(set),
         observations: Arc::new(WorkerSink::new(observations)),

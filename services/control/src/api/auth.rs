@@ -72,6 +72,11 @@ pub(crate) fn needs_write(method: &Method, path: &str) -> bool {
 }
 
 pub async fn require(axum::extract::State(inner): St, req: Request, next: Next) -> Response {
+    let ip = super::throttle::client_ip(&req);
+    let now = std::time::Instant::now();
+    if let Some(wait) = inner.auth_throttle.blocked(ip, now) {
+        return ControlError::TooManyFailures(wait.as_secs()).into_response();
+    }
     let presented = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
@@ -83,6 +88,10 @@ pub async fn require(axum::extract::State(inner): St, req: Request, next: Next) 
         return crate::console::with_session(inner, req, next).await;
     }
     let Some((scope, name)) = presented.and_then(|p| inner.tokens.find(p)) else {
+        // A wrong token counts; no token at all (a probe, a misconfigured scraper) guesses nothing.
+        if presented.is_some() {
+            inner.auth_throttle.failed(ip, now);
+        }
         return ControlError::Unauthorized.into_response();
     };
     if scope != TokenScope::Write && needs_write(req.method(), req.uri().path()) {

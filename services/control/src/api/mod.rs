@@ -12,6 +12,7 @@ mod series;
 mod sources;
 mod stats;
 mod subscriptions;
+pub(crate) mod throttle;
 
 use std::sync::Arc;
 

@@ -27,6 +27,20 @@ impl utoipa::Modify for Bearer {
                     .build(),
             ),
         );
+        // Every operation that may answer 401 may also answer 429 once an address has failed to
+        // authenticate too often (api/throttle.rs): documented once here rather than per handler.
+        for item in doc.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                let responses = &mut op.responses.responses;
+                if let Some(mut refused) = responses.get("401").cloned() {
+                    if let utoipa::openapi::RefOr::T(r) = &mut refused {
+                        r.description = "Too many wrong tokens from this address; see Retry-After".into();
+                    }
+                    responses.entry("429".into()).or_insert(refused);
+                }
+            }
+        }
     }
 }
 

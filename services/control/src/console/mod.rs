@@ -47,6 +47,9 @@ pub(crate) fn router() -> Router<Arc<Inner>> {
         .route("/console/session", get(current).post(sign_in).delete(sign_out))
 }
 
+/// A token is short; nothing bigger is read.
+const SIGN_IN_BODY_LIMIT: usize = 16 * 1024;
+
 #[derive(Deserialize)]
 struct SignIn {
     token: String,
@@ -87,7 +90,17 @@ fn set_cookie(resp: &mut Response, value: String) {
 
 /// `POST /console/session {"token": "..."}`: JSON only, so a cross-site form cannot sign a
 /// browser in to someone else's session.
-async fn sign_in(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn sign_in(State(inner): State<Arc<Inner>>, req: Request) -> Response {
+    let ip = crate::api::throttle::client_ip(&req);
+    let now_at = std::time::Instant::now();
+    if let Some(wait) = inner.auth_throttle.blocked(ip, now_at) {
+        return ControlError::TooManyFailures(wait.as_secs()).into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    let Ok(body) = axum::body::to_bytes(body, SIGN_IN_BODY_LIMIT).await else {
+        return ControlError::BadRequest("the sign-in body is too large".into()).into_response();
+    };
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -99,6 +112,7 @@ async fn sign_in(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: axum
         return ControlError::BadRequest("send the token as JSON: {\"token\": \"...\"}".into()).into_response();
     };
     let Some((digest, scope, name)) = inner.tokens.check(token.trim()) else {
+        inner.auth_throttle.failed(ip, now_at);
         return ControlError::Unauthorized.into_response();
     };
     let mut sid = [0u8; 16];

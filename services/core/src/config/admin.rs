@@ -50,6 +50,10 @@ pub struct AdminConfig {
     pub session_idle: String,
     /// A console session ends this long after sign-in, whatever its use, e.g. "12h".
     pub session_max: String,
+    /// Wrong tokens (API or console sign-in) allowed per client address and minute; after that the
+    /// address gets 429 with Retry-After for the rest of the minute. 0 turns this off (e.g. behind a
+    /// proxy that makes every client one address).
+    pub auth_failures_per_minute: u32,
     /// Mark the session cookie `Secure` (set it when the admin listener is reached over HTTPS).
     pub cookie_secure: bool,
 }
@@ -67,6 +71,7 @@ impl Default for AdminConfig {
             session_key: None,
             session_idle: "30m".into(),
             session_max: "12h".into(),
+            auth_failures_per_minute: 20,
             cookie_secure: false,
         }
     }
