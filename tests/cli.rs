@@ -36,6 +36,23 @@ fn config_check_names_file_key_and_what_is_allowed() {
 }
 
 #[test]
+fn config_check_warns_when_shared_admin_nodes_have_no_common_session_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pg.toml");
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml")).unwrap();
+    let pg = example.replace("store = \"sqlite\"", "store = \"postgres://hookbus@db.internal/hookbus\"");
+    assert_ne!(pg, example, "the example names its store");
+    let without_key: String = pg.lines().filter(|l| !l.starts_with("session_key")).collect::<Vec<_>>().join("\n");
+    std::fs::write(&path, &without_key).unwrap();
+    let out = hookbus(&["config", "check", path.to_str().unwrap()]);
+    assert!(out.status.success(), "a warning, not a problem: {}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning: admin.session_key is not set"), "{}", text(&out.stderr));
+    std::fs::write(&path, &pg).unwrap();
+    let out = hookbus(&["config", "check", path.to_str().unwrap()]);
+    assert!(!text(&out.stderr).contains("session_key"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn config_check_reports_jq_errors_with_position() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jq.toml");

@@ -46,7 +46,7 @@ pub fn run(cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    for warning in super::targets::refused_targets(&config) {
+    for warning in super::targets::refused_targets(&config).into_iter().chain(shared_store_warnings(&config)) {
         eprintln!("warning: {warning}");
     }
     if !problems.is_empty() {
@@ -68,4 +68,19 @@ pub fn run(cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
         config.broker.backend
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A PostgreSQL store is shared by several admin nodes; without a common session key each node
+/// signs console sessions with its own random key, so a balancer moving a browser to another node
+/// signs it out.
+fn shared_store_warnings(config: &hookbus_core::config::Config) -> Vec<String> {
+    match &config.admin {
+        Some(a) if a.is_postgres() && a.session_key.is_none() => vec![
+            "admin.session_key is not set: with a PostgreSQL store shared by several nodes, console sessions \
+             work only on the node that signed them in (and end when it restarts); give every node the same \
+             session_key"
+                .to_owned(),
+        ],
+        _ => Vec::new(),
+    }
 }
