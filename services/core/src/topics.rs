@@ -23,6 +23,13 @@ pub fn redrive_group(prefix: &str, subscription: &str) -> String {
     format!("{prefix}.{subscription}.dlq-redrive")
 }
 
+/// Whether `topic` holds records until an operator acts on them (dead letters and their ledger,
+/// quarantined events and theirs): such topics must not expire by age.
+pub fn holds_records(topic: &str) -> bool {
+    let topic = topic.strip_suffix(".resolved").unwrap_or(topic);
+    topic.ends_with(".dlq") || topic.ends_with(".quarantine")
+}
+
 /// Tier index when `topic` is one of `subscription`'s retry tiers.
 pub fn tier_of(prefix: &str, subscription: &str, topic: &str) -> Option<usize> {
     topic.strip_prefix(&format!("{prefix}.{subscription}.retry."))?.parse().ok()
@@ -39,5 +46,8 @@ mod tests {
         assert_eq!(tier_of("hookbus", "crm", "hookbus.crm2.retry.3"), None);
         assert_eq!(tier_of("hookbus", "crm", "github"), None);
         assert_eq!(dead_letter("hookbus", "crm"), "hookbus.crm.dlq");
+        assert!(holds_records("hookbus.crm.dlq") && holds_records("hookbus.crm.dlq.resolved"));
+        assert!(holds_records("hookbus.github.quarantine") && holds_records("hookbus.github.quarantine.resolved"));
+        assert!(!holds_records("hookbus.crm.retry.1") && !holds_records("github") && !holds_records("a.resolved"));
     }
 }

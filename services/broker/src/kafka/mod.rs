@@ -87,9 +87,18 @@ impl KafkaBroker {
 
 impl KafkaBroker {
     async fn create_topics(&self, topics: &[String]) -> Result<(), BrokerError> {
+        let settings = topics
+            .iter()
+            .map(|t| self.config.topic_settings(t).map_err(|m| BrokerError::Kafka(format!("topic {t}: {m}"))))
+            .collect::<Result<Vec<_>, _>>()?;
         let new: Vec<NewTopic<'_>> = topics
             .iter()
-            .map(|t| NewTopic::new(t, self.config.partitions, TopicReplication::Fixed(self.config.replication_factor)))
+            .zip(&settings)
+            .map(|(t, set)| {
+                let topic =
+                    NewTopic::new(t, self.config.partitions, TopicReplication::Fixed(self.config.replication_factor));
+                set.iter().fold(topic, |topic, (k, v)| topic.set(k, v))
+            })
             .collect();
         let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         for result in self.admin.create_topics(&new, &opts).await.map_err(kafka_err)? {

@@ -102,6 +102,37 @@ pub struct KafkaConfig {
     pub group_instance_id: Option<String>,
     /// Extra librdkafka properties (e.g. `security.protocol`), applied to producers and consumers.
     pub properties: BTreeMap<String, String>,
+    /// `retention.ms` of the source topics and retry tiers hookbus creates, e.g. "7d", or
+    /// "forever". Replay reaches this far back; it must exceed every retry delay.
+    pub retention: String,
+    /// `retention.ms` of the topics that hold records until someone acts (dead letters, quarantined
+    /// events, and their ledgers): "forever" by default, so an unresolved dead letter never expires.
+    pub held_retention: String,
+    /// `min.insync.replicas` of created topics; by default 2 when `replication_factor` is 3 or more
+    /// (an acknowledged event is on two brokers), else 1.
+    pub min_insync_replicas: Option<i32>,
+}
+
+impl KafkaConfig {
+    /// The topic settings hookbus gives a topic it creates (existing topics are left as they are).
+    pub fn topic_settings(&self, topic: &str) -> Result<Vec<(&'static str, String)>, String> {
+        let held = crate::topics::holds_records(topic);
+        let retention = if held { &self.held_retention } else { &self.retention };
+        let min_isr = self.min_insync_replicas.unwrap_or(if self.replication_factor >= 3 { 2 } else { 1 });
+        Ok(vec![("retention.ms", retention_ms(retention)?.to_string()), ("min.insync.replicas", min_isr.to_string())])
+    }
+}
+
+/// Milliseconds of a retention setting; -1 (Kafka's "no limit") for "forever".
+pub fn retention_ms(s: &str) -> Result<i64, String> {
+    if s == "forever" {
+        return Ok(-1);
+    }
+    match humantime::parse_duration(s) {
+        Ok(d) if !d.is_zero() => Ok(d.as_millis().min(i64::MAX as u128) as i64),
+        Ok(_) => Err(format!("`{s}` must be above zero (or \"forever\")")),
+        Err(e) => Err(format!("`{s}`: {e} (use e.g. \"7d\", \"36h\" or \"forever\")")),
+    }
 }
 
 impl Default for KafkaConfig {
@@ -115,6 +146,9 @@ impl Default for KafkaConfig {
             max_poll_interval_ms: 60_000,
             group_instance_id: None,
             properties: BTreeMap::new(),
+            retention: "7d".into(),
+            held_retention: "forever".into(),
+            min_insync_replicas: None,
         }
     }
 }

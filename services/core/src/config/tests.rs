@@ -123,3 +123,23 @@ fn every_scheme_kind_is_spelled_in_config_as_its_provider_file() {
     let boxed: SchemeKind = serde_json::from_value("box".into()).unwrap();
     assert_eq!((boxed, boxed.name()), (SchemeKind::BoxCom, "box_com"));
 }
+
+#[test]
+fn kafka_retention_must_outlast_every_retry_delay() {
+    let short =
+        GOOD.replace(r#"retry = { schedule = ["0s", "100ms", "1s"] }"#, r#"retry = { schedule = ["0s", "2d"] }"#);
+    let text = format!("{short}\n[broker.kafka]\nretention = \"1d\"\nmin_insync_replicas = 2\n");
+    let found = issues(&text);
+    assert!(
+        found.iter().any(|i| i.key == "subscriptions.crm.retry.schedule" && i.message.contains("retention")),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|i| i.key == "broker.kafka.min_insync_replicas"), "2 replicas asked of 1: {found:?}");
+    let bad = format!("{GOOD}\n[broker.kafka]\nheld_retention = \"soon\"\n");
+    assert!(issues(&bad).iter().any(|i| i.key == "broker.kafka.held_retention"));
+    let c =
+        Config::from_toml(&format!("{GOOD}\n[broker.kafka]\nretention = \"forever\"\nreplication_factor = 3\n"), "t")
+            .unwrap();
+    let settings = c.broker.kafka.topic_settings("github").unwrap();
+    assert_eq!(settings, vec![("retention.ms", "-1".to_owned()), ("min.insync.replicas", "2".to_owned())]);
+}

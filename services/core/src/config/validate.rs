@@ -40,6 +40,19 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
             format!("must be at least broker.kafka.session_timeout_ms ({})", c.broker.kafka.session_timeout_ms),
         );
     }
+    for (k, v) in [("retention", &c.broker.kafka.retention), ("held_retention", &c.broker.kafka.held_retention)] {
+        if let Err(m) = super::sections::retention_ms(v) {
+            issue(format!("broker.kafka.{k}"), m);
+        }
+    }
+    if let Some(n) = c.broker.kafka.min_insync_replicas
+        && !(1..=c.broker.kafka.replication_factor).contains(&n)
+    {
+        issue(
+            "broker.kafka.min_insync_replicas".into(),
+            format!("must be between 1 and broker.kafka.replication_factor ({})", c.broker.kafka.replication_factor),
+        );
+    }
     if !(1..=7 * 24 * 3600).contains(&c.dedup.window_secs) {
         issue("dedup.window_secs".into(), "must be between 1 and 604800 (7 days)".into());
     }
@@ -166,7 +179,23 @@ pub fn subscription_issues(c: &Config, name: &str, s: &SubscriptionConfig) -> Ve
         Ok(p) if p.schedule.is_empty() || p.schedule.len() > 20 => {
             issue(format!("{key}.retry.schedule"), "needs 1 to 20 delays".into())
         }
-        Ok(_) => {}
+        Ok(p) => {
+            // A retry tier record must still be there when it is due (Kafka deletes by age).
+            let longest = p.schedule.iter().max().copied().unwrap_or_default();
+            if let Ok(ms) = super::sections::retention_ms(&kafka.retention)
+                && ms >= 0
+                && longest.as_millis() >= ms as u128
+            {
+                issue(
+                    format!("{key}.retry.schedule"),
+                    format!(
+                        "a delay of {} does not fit in broker.kafka.retention ({}): the retry tier would expire first",
+                        humantime::format_duration(longest),
+                        kafka.retention
+                    ),
+                );
+            }
+        }
         Err(m) => issue(format!("{key}.retry"), m),
     }
     let cb = &s.circuit_breaker;
