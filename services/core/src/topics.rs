@@ -23,6 +23,20 @@ pub fn redrive_group(prefix: &str, subscription: &str) -> String {
     format!("{prefix}.{subscription}.dlq-redrive")
 }
 
+/// Quarantine of a source: events that broke their schema contract, waiting to be released. Named
+/// `<prefix>.<source>.quarantine` rather than `<prefix>.quarantine.<source>`, which a source named
+/// `dlq` would share with the dead letters of a subscription named `quarantine`; no subscription
+/// topic ends in `.quarantine`.
+pub fn quarantine(prefix: &str, source: &str) -> String {
+    format!("{prefix}.{source}.quarantine")
+}
+
+/// The ledger beside a topic of held records (dead letters, quarantine): one record per entry
+/// released, redriven or purged.
+pub fn resolved(topic: &str) -> String {
+    format!("{topic}.resolved")
+}
+
 /// Tier index when `topic` is one of `subscription`'s retry tiers.
 pub fn tier_of(prefix: &str, subscription: &str, topic: &str) -> Option<usize> {
     topic.strip_prefix(&format!("{prefix}.{subscription}.retry."))?.parse().ok()
@@ -39,5 +53,7 @@ mod tests {
         assert_eq!(tier_of("hookbus", "crm", "hookbus.crm2.retry.3"), None);
         assert_eq!(tier_of("hookbus", "crm", "github"), None);
         assert_eq!(dead_letter("hookbus", "crm"), "hookbus.crm.dlq");
+        assert_eq!(quarantine("hookbus", "github"), "hookbus.github.quarantine");
+        assert_eq!(resolved(&dead_letter("hookbus", "crm")), "hookbus.crm.dlq.resolved");
     }
 }
