@@ -32,7 +32,7 @@ pub struct Queued {
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedriveInput {
-    /// `permanent_failure`, `retries_exhausted`, `transform_error` or `max_age_exceeded`.
+    /// `permanent_failure`, `retries_exhausted`, `transform_error`, `max_age_exceeded` or `output_schema`.
     pub reason: Option<String>,
     /// Exact event type, or a prefix ending in `*`.
     #[serde(rename = "type")]
@@ -118,7 +118,7 @@ pub async fn redrive(
                 Err(_) => {
                     problems.push(Problem::new(
                     "reason",
-                    format!("`{r}` is not one of permanent_failure, retries_exhausted, transform_error, max_age_exceeded"),
+                    format!("`{r}` is not one of permanent_failure, retries_exhausted, transform_error, max_age_exceeded, output_schema"),
                 ));
                     None
                 }
