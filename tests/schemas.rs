@@ -234,6 +234,16 @@ fn dead_letter_rules() {
             }),
             true,
         ),
+        (
+            "empty attempts, output_schema",
+            edit(&|r| {
+                r["attempts"] = json!([]);
+                r["reason"] = json!("output_schema");
+                r["violations"] = json!([{"path": "/email_address", "message": "null is not of type \"string\""}]);
+            }),
+            true,
+        ),
+        ("violation without a path", edit(&|r| r["violations"] = json!([{"message": "x"}])), false),
         ("attempt 0", edit(&|r| r["attempts"][0]["attempt"] = json!(0)), false),
         ("negative latency", edit(&|r| r["attempts"][0]["latency_ms"] = json!(-1)), false),
         ("status 999 (reqwest accepts up to 999)", edit(&|r| r["attempts"][0]["status"] = json!(999)), true),
@@ -302,4 +312,19 @@ fn dead_letter_rules() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The sample contract under schemas/contracts/ accepts the payload of the README tour, so turning it
+/// on in config.example.toml does not change what the tour shows; and it does refuse a broken push.
+#[test]
+fn the_sample_push_contract_accepts_the_tour_payload() {
+    let push = schema::load_json(&schema::schemas_dir().join("../examples/github-push.json"));
+    schema::assert_valid("contracts/github-push", &push, "examples/github-push.json");
+    let validator = schema::validator("contracts/github-push");
+    let mut broken = push.clone();
+    broken["commits"][0]["id"] = json!("not-a-sha");
+    broken.as_object_mut().unwrap().remove("ref");
+    let errors = schema::errors(&validator, &broken);
+    assert!(errors.iter().any(|e| e.starts_with("/commits/0/id: ")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.starts_with("/: ") && e.contains("\"ref\"")), "{errors:?}");
 }

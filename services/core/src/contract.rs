@@ -109,7 +109,10 @@ impl Contracts {
             Some(data) => schema.check(data),
             None => vec![Violation {
                 path: String::new(),
-                message: format!("the body is not JSON ({}), so it cannot match {}", event.datacontenttype, schema.origin),
+                message: format!(
+                    "the body is not JSON ({}), so it cannot match {}",
+                    event.datacontenttype, schema.origin
+                ),
             }],
         }
     }

@@ -45,9 +45,8 @@ pub fn load(config: &Config) -> Result<HashMap<String, Source>, IngressError> {
     let mut out = HashMap::new();
     for (name, s) in &config.sources {
         let scheme = Scheme::from_config(s)?;
-        let contracts = Contracts::compile(&s.contracts).map_err(|(ty, m)| {
-            IngressError::Internal(format!("sources.{name}.contracts.\"{ty}\": {m}"))
-        })?;
+        let contracts = Contracts::compile(&s.contracts)
+            .map_err(|(ty, m)| IngressError::Internal(format!("sources.{name}.contracts.\"{ty}\": {m}")))?;
         let secrets = s
             .secrets
             .iter()

@@ -59,9 +59,8 @@ async fn reject_lists_every_violation_with_its_path_and_stores_nothing() {
 
     let metrics = h.metrics().await;
     for ty in ["github.push", "github.issues"] {
-        let line = format!(
-            "hookbus_ingress_schema_violations_total{{source=\"github\",type=\"{ty}\",mode=\"reject\"}} 1"
-        );
+        let line =
+            format!("hookbus_ingress_schema_violations_total{{source=\"github\",type=\"{ty}\",mode=\"reject\"}} 1");
         assert!(metrics.contains(&line), "{line} in {metrics}");
     }
     assert!(

@@ -47,7 +47,11 @@ mod tests {
         let paths: Vec<&str> = refused.violations.iter().map(|v| v.path.as_str()).collect();
         assert!(paths.contains(&"/email_address") && paths.contains(&""), "{refused:?}");
         assert!(refused.message.starts_with("output breaks inline schema: "), "{}", refused.message);
-        assert!(refused.message.contains("/email_address") && refused.message.contains("status"), "{}", refused.message);
+        assert!(
+            refused.message.contains("/email_address") && refused.message.contains("status"),
+            "{}",
+            refused.message
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookbus_broker::{Publisher, Received, Record};
-use hookbus_core::live::{ObservationKind, ObservationSink};
 use hookbus_core::contract::Violation;
+use hookbus_core::live::{ObservationKind, ObservationSink};
 use hookbus_core::{Attempt, CloudEvent, DeadLetter, RetryEnvelope};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;

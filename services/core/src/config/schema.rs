@@ -49,8 +49,8 @@ impl SchemaRef {
             return Err(format!("schema file `{}` is larger than {MAX_FILE_BYTES} bytes", full.display()));
         }
         let text = std::fs::read_to_string(&full).map_err(|e| format!("schema file `{}`: {e}", full.display()))?;
-        let value = serde_json::from_str(&text)
-            .map_err(|e| format!("schema file `{}` is not JSON: {e}", full.display()))?;
+        let value =
+            serde_json::from_str(&text).map_err(|e| format!("schema file `{}` is not JSON: {e}", full.display()))?;
         *schema = Some(value);
         Ok(())
     }
@@ -68,7 +68,9 @@ impl Serialize for SchemaRef {
 impl<'de> Deserialize<'de> for SchemaRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match Value::deserialize(d)? {
-            Value::String(path) if path.trim().is_empty() => Err(D::Error::custom("a schema file path cannot be empty")),
+            Value::String(path) if path.trim().is_empty() => {
+                Err(D::Error::custom("a schema file path cannot be empty"))
+            }
             Value::String(path) => Ok(Self::File { path, schema: None }),
             v @ (Value::Object(_) | Value::Bool(_)) => Ok(Self::Inline(v)),
             other => Err(D::Error::custom(format!(

@@ -114,7 +114,10 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
         for (ty, r) in &s.contracts {
             let at = format!("{key}.contracts.\"{ty}\"");
             if ty.is_empty() || ty.trim_end_matches('*').contains('*') {
-                issue(at.clone(), "an event type like \"github.push\", or a prefix ending in `*` like \"stripe.*\"".into());
+                issue(
+                    at.clone(),
+                    "an event type like \"github.push\", or a prefix ending in `*` like \"stripe.*\"".into(),
+                );
             }
             if let Err(m) = schema_issue(r) {
                 issue(at, m);
