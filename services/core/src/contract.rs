@@ -88,7 +88,7 @@ impl Contracts {
                 }
             }
         }
-        out.prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        out.prefixes.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
         Ok(out)
     }
 
