@@ -259,3 +259,32 @@ async fn the_admin_api_shows_contracts_and_lists_and_releases_the_quarantine() {
     assert_eq!(list["total"], 0, "{list}");
     node.stop().await;
 }
+
+/// `hookbus mapping test --source` says what ingress would do with a payload that breaks its
+/// contract, and what the worker would do with an output that breaks the output schema.
+#[test]
+fn mapping_test_reports_contract_and_output_schema_violations() {
+    let opts = Options { crm_settings: r#"output_schema = { required = ["ticket"] }"#, ..Options::default() };
+    let bus = Bus::new(Backend::Embedded, "http://127.0.0.1:9", opts);
+    with_contract(&bus, "quarantine");
+    let event = bus.dir.path().join("push.json");
+    let run = |body: &[u8]| {
+        std::fs::write(&event, body).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookbus"))
+            .args(["mapping", "test", "--subscription", "crm", "--source", "github", "-H", "X-GitHub-Event: push"])
+            .arg("--event")
+            .arg(&event)
+            .arg("--config")
+            .arg(&bus.config_path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (stdout, stderr) = run(&bad_push("acme/api"));
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("ingress would quarantine it") && stderr.contains("/commits/0/id"), "{stderr}");
+    let (stdout, stderr) = run(&bus::github_push("acme/api", "a@b.c"));
+    assert!(stdout.contains("\"repo\": \"acme/api\""), "the mapped body is shown: {stdout}");
+    assert!(stderr.contains("output_schema") && stderr.contains("\"ticket\""), "{stderr}");
+}

@@ -40,13 +40,17 @@ impl std::fmt::Debug for Schema {
 impl Schema {
     /// Compiles the referenced schema; formats (`date-time`, `email`, ...) are asserted, not just
     /// annotations, because a contract that lets a malformed date through protects nothing. No
-    /// `$ref` is fetched over the network or from disk. The message names the file.
+    /// `$ref` is fetched over the network or from disk. `pattern`s run on the `regex` engine, in
+    /// time linear in the input, since payloads come from the internet (a backtracking engine could
+    /// be made to spin on a crafted string); lookaround and backreferences are therefore refused at
+    /// compile time. The message names the file.
     pub fn compile(r: &SchemaRef) -> Result<Self, String> {
         let doc = r
             .document()
             .ok_or_else(|| format!("`{}` was not read; only Config::load reads schema files", r.origin()))?;
         let validator = jsonschema::options()
             .should_validate_formats(true)
+            .with_pattern_options(jsonschema::PatternOptions::regex())
             .build(doc)
             .map_err(|e| format!("{} is not a valid JSON Schema: {e}", r.origin()))?;
         Ok(Self { validator, origin: r.origin().to_owned() })
@@ -154,6 +158,16 @@ mod tests {
         assert_eq!(s.check(&json!(["2026-01-01T00:00:00Z"])), vec![]);
         assert_eq!(s.check(&json!(["yesterday"]))[0].path, "/0");
         assert_eq!(s.check(&json!(vec![1; 50])).len(), MAX_VIOLATIONS);
+    }
+
+    #[test]
+    fn patterns_run_in_linear_time_and_backtracking_only_syntax_is_refused() {
+        let s = Schema::compile(&inline(json!({"pattern": "^(a+)+$"}))).unwrap();
+        // Catastrophic for a backtracking engine; instant here.
+        let started = std::time::Instant::now();
+        assert_eq!(s.check(&json!(format!("{}!", "a".repeat(5000)))).len(), 1);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+        assert!(Schema::compile(&inline(json!({"pattern": "(?=a)"}))).is_err(), "lookahead");
     }
 
     #[test]
