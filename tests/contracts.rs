@@ -246,6 +246,11 @@ async fn the_admin_api_shows_contracts_and_lists_and_releases_the_quarantine() {
     assert_eq!(report["released"], json!([]));
     assert_eq!(report["kept"][0]["event_id"], held.as_str());
     assert_eq!(report["kept"][0]["violations"][0]["path"], "/commits/0/id");
+    // The CLI does the same through the API.
+    let out = support::admin::cli(&["quarantine", "list", "--api", &node.admin, "--source", "github"]).await;
+    assert!(out.contains(&held) && out.contains("/commits/0/id") && out.contains("1 quarantined event(s)"), "{out}");
+    let out = support::admin::cli(&["quarantine", "release", "--api", &node.admin, "--source", "github"]).await;
+    assert!(out.contains("released 0 event(s)") && out.contains(&format!("kept {held}")), "{out}");
     node.stop().await;
 
     // Restarted with the fixed schema, the node releases it and the worker delivers it.

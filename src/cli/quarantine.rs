@@ -24,6 +24,10 @@ pub struct Target {
     /// One event id.
     #[arg(long)]
     id: Option<String>,
+    /// Work through this node's admin API (e.g. http://127.0.0.1:8081) instead of the broker; the
+    /// token comes from HOOKBUS_TOKEN. Release then checks against the contracts that node loaded.
+    #[arg(long)]
+    api: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -68,7 +72,72 @@ pub fn describe(violations: &[Violation]) -> String {
     violations.iter().map(|v| format!("{}: {}", at(v), v.message)).collect::<Vec<_>>().join("; ")
 }
 
+/// The API's violations (`[{path, message}]`) as the broker path prints them.
+fn violations_of(v: &serde_json::Value) -> Vec<Violation> {
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+/// `list` and `release` through the admin API.
+async fn over_api(cmd: QuarantineCmd, url: &str) -> anyhow::Result<ExitCode> {
+    let api = super::api::Api::new(url)?;
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        QuarantineCmd::List { target, json } => {
+            let query: Vec<(&str, String)> = target.event_type.iter().map(|t| ("type", t.clone())).collect();
+            let list = api.quarantine(&target.source, &query).await?;
+            let rows: Vec<&serde_json::Value> = list["events"]
+                .as_array()
+                .map(|a| a.iter().filter(|e| target.id.as_deref().is_none_or(|id| e["event_id"] == id)).collect())
+                .unwrap_or_default();
+            for e in &rows {
+                if json {
+                    writeln!(out, "{e}")?;
+                } else {
+                    let s = |k: &str| e[k].as_str().unwrap_or("").to_owned();
+                    let v = describe(&violations_of(&e["violations"]));
+                    writeln!(out, "{:<8} {:<38} {:<28} {v}", e["offset"], s("event_id"), s("event_type"))?;
+                }
+            }
+            if !json {
+                writeln!(out, "{} quarantined event(s) for {}", rows.len(), target.source)?;
+            }
+        }
+        QuarantineCmd::Release { target } => {
+            let mut body = serde_json::json!({});
+            if let Some(t) = &target.event_type {
+                body["type"] = t.clone().into();
+            }
+            if let Some(id) = &target.id {
+                body["event_ids"] = serde_json::json!([id]);
+            }
+            let report = api.release(&target.source, body).await?;
+            let kept = report["kept"].as_array().cloned().unwrap_or_default();
+            for k in &kept {
+                let v = describe(&violations_of(&k["violations"]));
+                writeln!(
+                    out,
+                    "kept {} ({}): {v}",
+                    k["event_id"].as_str().unwrap_or(""),
+                    k["event_type"].as_str().unwrap_or("")
+                )?;
+            }
+            writeln!(
+                out,
+                "released {} event(s) of {}; {} still break their contract and stay in quarantine",
+                report["released"].as_array().map_or(0, Vec::len),
+                target.source,
+                kept.len()
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn run(cmd: QuarantineCmd) -> anyhow::Result<ExitCode> {
+    let (QuarantineCmd::List { target, .. } | QuarantineCmd::Release { target }) = &cmd;
+    if let Some(url) = target.api.clone() {
+        return over_api(cmd, &url).await;
+    }
     let mut out = std::io::stdout().lock();
     match cmd {
         QuarantineCmd::List { target, json } => {
