@@ -163,6 +163,11 @@ async fn quarantined_events_wait_until_released_after_a_schema_fix(backend: Back
     let left = wait_quarantined(&bus, 1).await;
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(left[0]["event"]["id"], broken.as_str());
+    // The hopeless one is purged: no longer listed, never delivered.
+    let out = bus.cli(&["quarantine", "purge", "--source", "github", "--id", &broken]);
+    assert!(out.contains("purged 1"), "{out}");
+    let out = bus.cli(&["quarantine", "list", "--source", "github"]);
+    assert!(out.contains("0 quarantined event(s)"), "{out}");
     app.stop().await;
     assert!(rx.for_event(&broken).is_empty(), "an event that still breaks its contract is never delivered");
     assert_eq!(rx.for_event(&fixable).len(), 1, "released once");

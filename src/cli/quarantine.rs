@@ -1,5 +1,5 @@
-//! `hookbus quarantine list|release`: events a source's schema contracts quarantined, and their
-//! release once the schema (or what the provider sends) is fixed.
+//! `hookbus quarantine list|release|purge`: events a source's schema contracts quarantined, their
+//! release once the schema (or what the provider sends) is fixed, and dropping the hopeless ones.
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +46,14 @@ pub enum QuarantineCmd {
         #[command(flatten)]
         target: Target,
     },
+    /// Stop listing the matching events without releasing them (kept in the topic for audit).
+    Purge {
+        #[command(flatten)]
+        target: Target,
+        /// Required when neither --type nor --id is given: purge everything quarantined.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 fn open(t: &Target) -> anyhow::Result<(Config, Arc<dyn hookbus_broker::Broker>)> {
@@ -79,12 +87,15 @@ fn violations_of(v: &serde_json::Value) -> Vec<Violation> {
 
 /// `list` and `release` through the admin API.
 async fn over_api(cmd: QuarantineCmd, url: &str) -> anyhow::Result<ExitCode> {
-    let api = super::api::Api::new(url)?;
+    let api = || super::api::Api::new(url);
     let mut out = std::io::stdout().lock();
     match cmd {
+        QuarantineCmd::Purge { .. } => {
+            bail!("`purge` works on the broker directly; run it without --api on a node that reaches it")
+        }
         QuarantineCmd::List { target, json } => {
             let query: Vec<(&str, String)> = target.event_type.iter().map(|t| ("type", t.clone())).collect();
-            let list = api.quarantine(&target.source, &query).await?;
+            let list = api()?.quarantine(&target.source, &query).await?;
             let rows: Vec<&serde_json::Value> = list["events"]
                 .as_array()
                 .map(|a| a.iter().filter(|e| target.id.as_deref().is_none_or(|id| e["event_id"] == id)).collect())
@@ -110,7 +121,7 @@ async fn over_api(cmd: QuarantineCmd, url: &str) -> anyhow::Result<ExitCode> {
             if let Some(id) = &target.id {
                 body["event_ids"] = serde_json::json!([id]);
             }
-            let report = api.release(&target.source, body).await?;
+            let report = api()?.release(&target.source, body).await?;
             let kept = report["kept"].as_array().cloned().unwrap_or_default();
             for k in &kept {
                 let v = describe(&violations_of(&k["violations"]));
@@ -134,7 +145,8 @@ async fn over_api(cmd: QuarantineCmd, url: &str) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn run(cmd: QuarantineCmd) -> anyhow::Result<ExitCode> {
-    let (QuarantineCmd::List { target, .. } | QuarantineCmd::Release { target }) = &cmd;
+    let (QuarantineCmd::List { target, .. } | QuarantineCmd::Release { target } | QuarantineCmd::Purge { target, .. }) =
+        &cmd;
     if let Some(url) = target.api.clone() {
         return over_api(cmd, &url).await;
     }
@@ -187,6 +199,15 @@ pub async fn run(cmd: QuarantineCmd) -> anyhow::Result<ExitCode> {
                 config.source_topic(&target.source),
                 report.kept.len()
             )?;
+        }
+        QuarantineCmd::Purge { target, all } => {
+            if target.event_type.is_none() && target.id.is_none() && !all {
+                bail!("give --type or --id, or --all to purge every quarantined event of {}", target.source);
+            }
+            let (config, broker) = open(&target)?;
+            let ids = quarantine::purge(broker.as_ref(), &config.broker.topic_prefix, &target.source, &filter(&target))
+                .await?;
+            writeln!(out, "purged {} quarantined event(s) of {}", ids.len(), target.source)?;
         }
     }
     Ok(ExitCode::SUCCESS)

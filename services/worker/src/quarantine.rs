@@ -123,3 +123,20 @@ pub async fn release(
     }
     Ok(out)
 }
+
+/// Marks the matching quarantined events of `source` as purged: they stay in the topic for audit
+/// but are no longer listed or released. Returns their ids.
+pub async fn purge(
+    broker: &dyn Broker,
+    prefix: &str,
+    source: &str,
+    filter: &Filter,
+) -> Result<Vec<String>, WorkerError> {
+    let topic = topics::quarantine(prefix, source);
+    let mut out = Vec::new();
+    for e in list(broker, prefix, source, filter).await? {
+        ledger::resolve(broker, &topic, (e.partition, e.offset), &e.event.id, "purged").await?;
+        out.push(e.event.id);
+    }
+    Ok(out)
+}
