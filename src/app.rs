@@ -81,7 +81,7 @@ pub async fn run_with(
     let mut app = axum::Router::new();
     if role.ingress() {
         let sources = hookbus_ingress::source::load(&config)?;
-        let topics: Vec<String> = sources.values().map(|s| s.topic.clone()).collect();
+        let topics: Vec<String> = sources.values().flat_map(|s| s.topics()).collect();
         publisher.ensure_topics(&topics).await.context("creating source topics")?;
         let dedup: Arc<dyn Dedup> = match config.dedup.backend {
             DedupBackend::Memory => Arc::new(MemoryDedup::new(Duration::from_secs(config.dedup.window_secs))),

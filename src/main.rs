@@ -38,6 +38,9 @@ enum Command {
     /// Inspect, redrive and purge dead letters.
     #[command(subcommand)]
     Dlq(cli::dlq::DlqCmd),
+    /// List and release events a source's schema contracts quarantined.
+    #[command(subcommand)]
+    Quarantine(cli::quarantine::QuarantineCmd),
     /// Re-deliver accepted events of a time range to one subscription.
     Replay(cli::dlq::ReplayArgs),
     /// Run a subscription's filter and transform on an event file.
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
             Command::Verify(a) => cli::verify::run(a),
             Command::Dlq(c) => cli::dlq::run(c).await,
             Command::Replay(a) => cli::dlq::replay(a).await,
+            Command::Quarantine(c) => cli::quarantine::run(c).await,
             Command::Mapping(c) => cli::mapping::run(c),
             Command::Receive(a) => cli::receive::run(a).await,
         }

@@ -274,14 +274,18 @@ fn history(reason: GiveUpReason) -> (Vec<Attempt>, String) {
             ],
             "gave up after 2 attempts".into(),
         ),
+        GiveUpReason::OutputSchema => {
+            (Vec::new(), "output breaks schemas/contracts/crm-activity.json: /email: \"x\" is not a \"email\"".into())
+        }
     }
 }
 
-const REASONS: [GiveUpReason; 4] = [
+const REASONS: [GiveUpReason; 5] = [
     GiveUpReason::PermanentFailure,
     GiveUpReason::RetriesExhausted,
     GiveUpReason::TransformError,
     GiveUpReason::MaxAgeExceeded,
+    GiveUpReason::OutputSchema,
 ];
 
 #[test]
@@ -303,7 +307,11 @@ fn dead_letter_for_every_reason_is_valid_and_round_trips() {
             let consumed = CloudEvent::from_binary(&binary.headers, &binary.value).expect("decodes");
             let (attempts, message) = history(reason);
             let what = format!("dead letter {} with {label} and {} attempts", reason.as_str(), attempts.len());
-            let dl = DeadLetter::new("crm-activity", consumed, attempts, reason, message);
+            let mut dl = DeadLetter::new("crm-activity", consumed, attempts, reason, message);
+            if reason == GiveUpReason::OutputSchema {
+                let message = "\"x\" is not a \"email\"".into();
+                dl.violations = vec![hookbus_core::contract::Violation { path: "/email".into(), message }];
+            }
             let json = serde_json::to_value(&dl).expect("serializes");
             assert_valid(&DEAD_LETTER, "dead-letter", &json, &what);
             assert_eq!(json["reason"], json!(reason.as_str()), "{what}: as_str matches serde");
@@ -341,8 +349,10 @@ fn dead_letter_enums_match_the_schema_exactly() {
     assert_eq!(names(&schema["$defs"]["attempt"]["properties"]["decision"]["enum"]), decisions, "decision");
 
     // And every field the schema declares is one the Rust types write, and the reverse.
+    // (`violations` is written only when there are some, so the record here has them.)
     let (attempts, message) = history(GiveUpReason::RetriesExhausted);
-    let dl = DeadLetter::new("s", github_push(), attempts, GiveUpReason::RetriesExhausted, message);
+    let mut dl = DeadLetter::new("s", github_push(), attempts, GiveUpReason::RetriesExhausted, message);
+    dl.violations = vec![hookbus_core::contract::Violation { path: "/a".into(), message: "m".into() }];
     let json = serde_json::to_value(&dl).unwrap();
     let keys = |v: &Value| -> BTreeSet<String> { v.as_object().unwrap().keys().cloned().collect() };
     assert_eq!(keys(&schema["properties"]), keys(&json), "dead-letter fields");

@@ -234,6 +234,16 @@ fn dead_letter_rules() {
             }),
             true,
         ),
+        (
+            "empty attempts, output_schema",
+            edit(&|r| {
+                r["attempts"] = json!([]);
+                r["reason"] = json!("output_schema");
+                r["violations"] = json!([{"path": "/email_address", "message": "null is not of type \"string\""}]);
+            }),
+            true,
+        ),
+        ("violation without a path", edit(&|r| r["violations"] = json!([{"message": "x"}])), false),
         ("attempt 0", edit(&|r| r["attempts"][0]["attempt"] = json!(0)), false),
         ("negative latency", edit(&|r| r["attempts"][0]["latency_ms"] = json!(-1)), false),
         ("status 999 (reqwest accepts up to 999)", edit(&|r| r["attempts"][0]["status"] = json!(999)), true),
@@ -302,4 +312,42 @@ fn dead_letter_rules() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The sample contract under schemas/contracts/ accepts the payload of the README tour, so turning it
+/// on in config.example.toml does not change what the tour shows; and it does refuse a broken push.
+#[test]
+fn the_sample_push_contract_accepts_the_tour_payload() {
+    let push = schema::load_json(&schema::schemas_dir().join("../examples/github-push.json"));
+    schema::assert_valid("contracts/github-push", &push, "examples/github-push.json");
+    let validator = schema::validator("contracts/github-push");
+    let mut broken = push.clone();
+    broken["commits"][0]["id"] = json!("not-a-sha");
+    broken.as_object_mut().unwrap().remove("ref");
+    let errors = schema::errors(&validator, &broken);
+    assert!(errors.iter().any(|e| e.starts_with("/commits/0/id: ")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.starts_with("/: ") && e.contains("\"ref\"")), "{errors:?}");
+}
+
+/// The sample output contract accepts what the sample `crm-activity` subscription makes of the tour's
+/// push, so turning `output_schema` on in config.example.toml changes nothing the tour shows.
+#[test]
+fn the_sample_output_contract_accepts_the_tour_mapping() {
+    let root = schema::schemas_dir().join("..");
+    let config = hookbus_core::config::Config::load(&root.join("config.example.toml")).expect("sample config loads");
+    let sub = &config.subscriptions["crm-activity"];
+    let mapping = hookbus_mapping::Mapping::compile(sub.filter.as_deref(), sub.transform.as_deref()).unwrap();
+    let body = std::fs::read(root.join("examples/github-push.json")).unwrap();
+    let event = hookbus_core::CloudEvent::from_body("d-1".into(), "github", "github.push".into(), None, &body);
+    let output = mapping.apply(&serde_json::to_value(&event).unwrap()).unwrap().expect("not filtered out");
+    schema::assert_valid("contracts/crm-activity", &output, "the crm-activity mapping of examples/github-push.json");
+    // And hookbus compiles every sample contract as it would from the config (its regex engine).
+    for path in schema::json_files_in(&schema::schemas_dir().join("contracts")) {
+        let r = hookbus_core::config::SchemaRef::Inline(schema::load_json(&path));
+        let compiled =
+            hookbus_core::contract::Schema::compile(&r).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if path.ends_with("crm-activity.json") {
+            assert_eq!(compiled.check(&output), vec![], "the worker's check agrees");
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! `hookbus dlq ... --api URL` and `hookbus replay --api URL`: the same operations through a running
-//! node's admin API (token from HOOKBUS_TOKEN), so they work against a remote deployment.
+//! `hookbus dlq ... --api URL`, `hookbus replay --api URL` and `hookbus quarantine ... --api URL`: the
+//! same operations through a running node's admin API (token from HOOKBUS_TOKEN), so they work
+//! against a remote deployment.
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -43,6 +44,19 @@ impl Api {
         q.push(("limit", "1000".into()));
         let qs = serde_urlencoded_pairs(&q);
         self.call(reqwest::Method::GET, &format!("/subscriptions/{subscription}/dead-letters?{qs}"), None).await
+    }
+
+    /// A source's quarantined events, up to 1000.
+    pub async fn quarantine(&self, source: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
+        let mut q: Vec<(&str, String)> = query.to_vec();
+        q.push(("limit", "1000".into()));
+        let qs = serde_urlencoded_pairs(&q);
+        self.call(reqwest::Method::GET, &format!("/sources/{source}/quarantine?{qs}"), None).await
+    }
+
+    /// Releases a source's quarantined events; the answer lists those released and those kept.
+    pub async fn release(&self, source: &str, body: Value) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::POST, &format!("/sources/{source}/quarantine/release"), Some(body)).await
     }
 
     /// Starts a job and waits for it, printing progress; returns the finished job.

@@ -29,7 +29,7 @@ pub struct FilterArgs {
     /// Event type, or a prefix ending in `*` (e.g. `github.*`).
     #[arg(long = "type")]
     event_type: Option<String>,
-    /// permanent_failure, retries_exhausted, transform_error or max_age_exceeded.
+    /// permanent_failure, retries_exhausted, transform_error, max_age_exceeded or output_schema.
     #[arg(long)]
     reason: Option<String>,
     /// Dead-lettered at or after: RFC 3339 time, or an age such as `2h`.
@@ -110,7 +110,7 @@ impl FilterArgs {
         let reason = match &self.reason {
             Some(r) => Some(serde_json::from_value::<GiveUpReason>(serde_json::Value::String(r.clone())).map_err(|_| {
                 anyhow::anyhow!(
-                    "unknown reason `{r}`; use permanent_failure, retries_exhausted, transform_error or max_age_exceeded"
+                    "unknown reason `{r}`; use permanent_failure, retries_exhausted, transform_error, max_age_exceeded or output_schema"
                 )
             })?),
             None => None,

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use clap::Subcommand;
+use hookbus_core::contract::Schema;
 
 #[derive(Subcommand)]
 pub enum MappingCmd {
@@ -47,6 +48,16 @@ pub fn run(cmd: MappingCmd) -> anyhow::Result<ExitCode> {
             })?;
             let (envelope, _) = hookbus_ingress::normalize::normalize(src, &header_map(&headers)?, &body);
             eprintln!("normalized as ingress would: id {}, type {}", envelope.id, envelope.ty);
+            let violations = src.contracts.check(&envelope);
+            if !violations.is_empty() {
+                eprintln!(
+                    "not delivered: ingress would {} it (on_violation); its data breaks the `{}` contract: {}",
+                    src.on_violation.as_str(),
+                    envelope.ty,
+                    super::quarantine::describe(&violations)
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             if !sub.wants(&envelope.ty) {
                 eprintln!(
                     "not delivered: type {} is not among the subscription's event_types {:?}",
@@ -69,8 +80,19 @@ pub fn run(cmd: MappingCmd) -> anyhow::Result<ExitCode> {
             value
         }
     };
+    let output_schema = sub.output_schema.as_ref().map(Schema::compile).transpose().map_err(anyhow::Error::msg)?;
     match mapping.apply(&value)? {
-        Some(body) => println!("{}", serde_json::to_string_pretty(&body)?),
+        Some(body) => {
+            println!("{}", serde_json::to_string_pretty(&body)?);
+            let violations = output_schema.map(|s| s.check(&body)).unwrap_or_default();
+            if !violations.is_empty() {
+                eprintln!(
+                    "not delivered: the output breaks the subscription's output_schema and would be dead-lettered \
+                     (reason output_schema): {}",
+                    super::quarantine::describe(&violations)
+                );
+            }
+        }
         None => eprintln!("filtered out: the filter's first output was false or null"),
     }
     Ok(ExitCode::SUCCESS)

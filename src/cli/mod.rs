@@ -3,6 +3,7 @@ pub mod api;
 pub mod config;
 pub mod dlq;
 pub mod mapping;
+pub mod quarantine;
 pub mod receive;
 pub mod run;
 pub mod sign;

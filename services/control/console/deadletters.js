@@ -3,7 +3,7 @@
 import { h, fmtTime, field, message } from './dom.js';
 import { api, get, enc, query, canWrite } from './api.js';
 
-const REASONS = ['', 'retries_exhausted', 'permanent_failure', 'transform_error', 'max_age_exceeded'];
+const REASONS = ['', 'retries_exhausted', 'permanent_failure', 'transform_error', 'max_age_exceeded', 'output_schema'];
 
 export async function render(el, _arg, q, ctx) {
   const subs = (await get('/subscriptions')).subscriptions;

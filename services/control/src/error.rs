@@ -81,6 +81,7 @@ impl ControlError {
                 "subscription" => "subscription_not_found",
                 "event" => "event_not_found",
                 "job" => "job_not_found",
+                "source" => "source_not_found",
                 _ => "not_found",
             },
             Self::ManagedByConfig(_) => "managed_by_config",

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::CloudEvent;
+use crate::contract::Violation;
 
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +56,8 @@ pub enum GiveUpReason {
     TransformError,
     /// The event is older than the subscription's max age.
     MaxAgeExceeded,
+    /// The transform's output broke the subscription's output schema; it was never sent.
+    OutputSchema,
 }
 
 impl AttemptOutcome {
@@ -88,6 +91,7 @@ impl GiveUpReason {
             Self::RetriesExhausted => "retries_exhausted",
             Self::TransformError => "transform_error",
             Self::MaxAgeExceeded => "max_age_exceeded",
+            Self::OutputSchema => "output_schema",
         }
     }
 }
@@ -140,6 +144,9 @@ pub struct DeadLetter {
     pub message: String,
     #[serde(with = "time::serde::rfc3339")]
     pub dead_lettered_at: OffsetDateTime,
+    /// `output_schema`: where the output broke the schema, each with its JSON path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<Violation>,
 }
 
 impl DeadLetter {
@@ -160,6 +167,7 @@ impl DeadLetter {
             reason,
             message,
             dead_lettered_at: OffsetDateTime::now_utc(),
+            violations: Vec::new(),
         }
     }
 }
@@ -180,7 +188,7 @@ mod tests {
             assert_eq!(json(serde_json::to_value(d).unwrap()), d.as_str());
         }
         use GiveUpReason::*;
-        for r in [PermanentFailure, RetriesExhausted, TransformError, MaxAgeExceeded] {
+        for r in [PermanentFailure, RetriesExhausted, TransformError, MaxAgeExceeded, OutputSchema] {
             assert_eq!(json(serde_json::to_value(r).unwrap()), r.as_str());
         }
     }

@@ -1,6 +1,7 @@
 //! hookbus core: the event envelope, configuration, retry policy, dead-letter records and signing
 //! primitives. Pure: nothing here performs network or disk I/O except reading the config file.
 pub mod config;
+pub mod contract;
 pub mod dead_letter;
 pub mod envelope;
 pub mod error;

@@ -23,6 +23,20 @@ pub fn redrive_group(prefix: &str, subscription: &str) -> String {
     format!("{prefix}.{subscription}.dlq-redrive")
 }
 
+/// Quarantine of a source: events that broke their schema contract, waiting to be released. Named
+/// `<prefix>.<source>.quarantine` rather than `<prefix>.quarantine.<source>`, which a source named
+/// `dlq` would share with the dead letters of a subscription named `quarantine`; no subscription
+/// topic ends in `.quarantine`.
+pub fn quarantine(prefix: &str, source: &str) -> String {
+    format!("{prefix}.{source}.quarantine")
+}
+
+/// The ledger beside a topic of held records (dead letters, quarantine): one record per entry
+/// released, redriven or purged.
+pub fn resolved(topic: &str) -> String {
+    format!("{topic}.resolved")
+}
+
 /// Whether `topic` holds records until an operator acts on them (dead letters and their ledger,
 /// quarantined events and theirs): such topics must not expire by age.
 pub fn holds_records(topic: &str) -> bool {
@@ -49,5 +63,7 @@ mod tests {
         assert!(holds_records("hookbus.crm.dlq") && holds_records("hookbus.crm.dlq.resolved"));
         assert!(holds_records("hookbus.github.quarantine") && holds_records("hookbus.github.quarantine.resolved"));
         assert!(!holds_records("hookbus.crm.retry.1") && !holds_records("github") && !holds_records("a.resolved"));
+        assert_eq!(quarantine("hookbus", "github"), "hookbus.github.quarantine");
+        assert_eq!(resolved(&dead_letter("hookbus", "crm")), "hookbus.crm.dlq.resolved");
     }
 }

@@ -3,6 +3,8 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use hookbus_core::contract::Violation;
+
 use crate::verify::VerifyError;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,8 @@ pub enum IngressError {
     InFlight,
     #[error("dedup store unavailable: {0}")]
     Dedup(String),
+    #[error("the event's data does not match the `{event_type}` contract of this source ({} violation(s)); nothing was stored", violations.len())]
+    SchemaViolation { event_type: String, violations: Vec<Violation> },
     #[error("{0}")]
     Internal(String),
 }
@@ -51,6 +55,7 @@ impl IngressError {
             Self::HandshakeRejected(_) => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BrokerUnavailable(_) | Self::InFlight | Self::Dedup(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::SchemaViolation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -71,6 +76,7 @@ impl IngressError {
             Self::BrokerUnavailable(_) => "broker_unavailable",
             Self::InFlight => "delivery_in_flight",
             Self::Dedup(_) => "dedup_unavailable",
+            Self::SchemaViolation { .. } => "schema_violation",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -78,7 +84,11 @@ impl IngressError {
 
 impl IntoResponse for IngressError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        let mut body = serde_json::json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        if let Self::SchemaViolation { violations, .. } = &self {
+            // Each with its JSON path into the payload, so the sender can see what to fix.
+            body["error"]["violations"] = serde_json::to_value(violations).unwrap_or_default();
+        }
         let mut resp = (self.status(), Json(body)).into_response();
         match self {
             Self::RateLimited { retry_after_secs } => {

@@ -22,6 +22,15 @@ pub struct HandshakeLabels {
     pub kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ViolationLabels {
+    pub source: String,
+    /// The event type (types with a contract only; the sender is authenticated by then).
+    pub r#type: String,
+    /// `reject` or `quarantine`.
+    pub mode: String,
+}
+
 #[derive(Clone)]
 pub struct IngressMetrics {
     pub accepted: Family<SourceLabel, Counter>,
@@ -29,6 +38,7 @@ pub struct IngressMetrics {
     pub rejected: Family<RejectLabels, Counter>,
     pub produce_seconds: Histogram,
     pub handshakes: Family<HandshakeLabels, Counter>,
+    pub violations: Family<ViolationLabels, Counter>,
 }
 
 impl IngressMetrics {
@@ -39,7 +49,13 @@ impl IngressMetrics {
             rejected: Family::default(),
             produce_seconds: Histogram::new([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0]),
             handshakes: Family::default(),
+            violations: Family::default(),
         };
+        registry.register(
+            "hookbus_ingress_schema_violations",
+            "Webhooks whose data broke their schema contract, by source, event type and mode (reject or quarantine)",
+            m.violations.clone(),
+        );
         registry.register(
             "hookbus_ingress_handshakes",
             "Endpoint-verification handshakes answered (nothing published), by kind",

@@ -1,5 +1,6 @@
 //! `POST /webhooks/{source}`: rate limit, size and media type, verify on the raw bytes, answer
-//! handshakes, normalize, dedup, produce durably, answer 202. `GET /webhooks/{source}` answers the
+//! handshakes, normalize, check the schema contract (reject with 422, or divert to the source's
+//! quarantine topic), dedup, produce durably, answer 202. `GET /webhooks/{source}` answers the
 //! `?hub.*` handshakes of the sources that list them.
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
 use hookbus_broker::{Publisher, Record};
-use hookbus_core::config::Handshake;
+use hookbus_core::config::{Handshake, OnViolation};
+use hookbus_core::contract::VIOLATIONS_HEADER;
 use hookbus_core::live::{Rejection, RejectionSink};
 use time::OffsetDateTime;
 use tracing::Instrument;
@@ -22,7 +24,7 @@ use crate::IngressError;
 use crate::dedup::{Claim, Dedup};
 use crate::handshake::{self, Answer};
 use crate::limits::check_media_type;
-use crate::metrics::{HandshakeLabels, IngressMetrics, RejectLabels, SourceLabel};
+use crate::metrics::{HandshakeLabels, IngressMetrics, RejectLabels, SourceLabel, ViolationLabels};
 use crate::normalize::normalize;
 use crate::source::Source;
 use crate::verify::Inbound;
@@ -161,6 +163,22 @@ async fn accept(
         .or_else(|| headers.get("traceparent").and_then(|v| v.to_str().ok()).and_then(hookbus_core::trace::valid))
         .or_else(|| Some(new_traceparent()));
 
+    // The contract is checked before dedup claims the delivery id: a rejected event stored nothing,
+    // so the provider's corrected retry under the same id must not count as a duplicate.
+    let violations = source.contracts.check(&event);
+    let quarantined = !violations.is_empty();
+    if quarantined {
+        let labels = ViolationLabels {
+            source: name.to_owned(),
+            r#type: event.ty.clone(),
+            mode: source.on_violation.as_str().to_owned(),
+        };
+        st.metrics.violations.get_or_create(&labels).inc();
+        if source.on_violation == OnViolation::Reject {
+            return Err(IngressError::SchemaViolation { event_type: event.ty.clone(), violations });
+        }
+    }
+
     let key = dedup_key.map(|k| format!("{name}:{k}"));
     if let Some(k) = &key {
         match st.dedup.claim(k).await {
@@ -176,9 +194,15 @@ async fn accept(
         }
     }
 
-    let record = Record::from_event(&event, &bytes, now * 1000);
+    let mut record = Record::from_event(&event, &bytes, now * 1000);
+    let topic = if quarantined {
+        record.headers.push((VIOLATIONS_HEADER.to_owned(), serde_json::to_vec(&violations).unwrap_or_default()));
+        &source.quarantine_topic
+    } else {
+        &source.topic
+    };
     let started = Instant::now();
-    let produced = st.publisher.publish(&source.topic, record).await;
+    let produced = st.publisher.publish(topic, record).await;
     st.metrics.produce_seconds.observe(started.elapsed().as_secs_f64());
     match produced {
         Ok(_) => {
@@ -188,7 +212,11 @@ async fn accept(
                 tracing::warn!(error = %e, "could not mark delivery id as seen");
             }
             st.metrics.accepted.get_or_create(&SourceLabel { source: name.to_owned() }).inc();
-            tracing::info!(event_type = %event.ty, topic = %source.topic, "accepted");
+            if quarantined {
+                tracing::warn!(event_type = %event.ty, %topic, violations = violations.len(), "quarantined: the data breaks its contract");
+                return Ok(quarantined_answer(&event.id));
+            }
+            tracing::info!(event_type = %event.ty, %topic, "accepted");
             Ok(accepted(&event.id, false))
         }
         Err(e) => {
@@ -214,6 +242,12 @@ fn answered(st: &IngressState, name: &str, answer: Answer) -> Response {
 
 fn accepted(id: &str, duplicate: bool) -> Response {
     (StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id, "duplicate": duplicate }))).into_response()
+}
+
+/// Stored, but in quarantine: the provider did its part; an operator releases the event.
+fn quarantined_answer(id: &str) -> Response {
+    let body = serde_json::json!({ "id": id, "duplicate": false, "quarantined": true });
+    (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
 /// A fresh sampled W3C traceparent.

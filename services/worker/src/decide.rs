@@ -52,6 +52,8 @@ pub(crate) enum Pass<'a> {
     Filtered,
     /// The filter or transform failed on it.
     MappingFailed { error: &'a str },
+    /// The output broke the subscription's output schema.
+    OutputRefused { error: &'a str },
     /// The circuit is open: hold off for `wait`; `number` is the attempt that would have been made.
     Deferred { number: u32, wait: Duration },
     /// Attempt `number` (1 on the first try) was made; `failure` is None when it succeeded.
@@ -106,6 +108,9 @@ pub(crate) fn decide(policy: &RetryPolicy, pass: Pass<'_>, ordered: bool, rng: &
         Pass::Filtered => Next::Finish(EventOutcome::Filtered),
         Pass::MappingFailed { error } => {
             Next::DeadLetter { reason: GiveUpReason::TransformError, message: error.to_owned() }
+        }
+        Pass::OutputRefused { error } => {
+            Next::DeadLetter { reason: GiveUpReason::OutputSchema, message: error.to_owned() }
         }
         Pass::Deferred { number, wait } => {
             Next::Retry { after: wait, place: place(number), outcome: EventOutcome::CircuitDeferred }

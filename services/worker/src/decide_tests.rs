@@ -58,6 +58,17 @@ fn mapping_errors_dead_letter_with_the_error() {
 }
 
 #[test]
+fn an_output_breaking_its_schema_is_dead_lettered_at_once_even_in_ordered_mode() {
+    for ordered in [false, true] {
+        let next = decide(&policy(), Pass::OutputRefused { error: "output breaks s.json: /a: x" }, ordered, &mut rng());
+        assert_eq!(
+            next,
+            Next::DeadLetter { reason: GiveUpReason::OutputSchema, message: "output breaks s.json: /a: x".into() }
+        );
+    }
+}
+
+#[test]
 fn retryable_failure_goes_to_the_tier_of_its_attempt_number_unordered() {
     let f = status(503);
     let next = decide(&policy(), attempted(1, &f, Some(503), None), false, &mut rng());

@@ -2,17 +2,13 @@
 //!
 //! A subscription's dead letters live in `<prefix>.<sub>.dlq`. What was done with each one lives in a
 //! ledger topic beside it, `<prefix>.<sub>.dlq.resolved` (one record per redriven or purged dead
-//! letter), so any subset can be redriven or purged and `list` shows exactly the pending ones, on
-//! both backends. Readers are assigned partitions directly (no group) and never commit.
-use std::collections::HashSet;
-use std::time::Duration;
-
-use hookbus_broker::{Broker, Consumer, Received};
+//! letter; see [`crate::ledger`], shared with the quarantine), so any subset can be redriven or
+//! purged and `list` shows exactly the pending ones, on both backends.
+use hookbus_broker::Broker;
 use hookbus_core::{CloudEvent, DeadLetter, GiveUpReason, RetryEnvelope, topics};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{WorkerError, codec};
+use crate::{WorkerError, codec, ledger};
 
 /// A dead letter and where it sits.
 #[derive(Debug, Clone)]
@@ -52,45 +48,6 @@ fn type_matches(pattern: &str, ty: &str) -> bool {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Resolution {
-    partition: i32,
-    offset: i64,
-    action: String,
-    #[serde(with = "time::serde::rfc3339")]
-    at: OffsetDateTime,
-}
-
-fn ledger_topic(prefix: &str, subscription: &str) -> String {
-    format!("{}.resolved", topics::dead_letter(prefix, subscription))
-}
-
-/// How long to wait for the first record: a Kafka reader needs its first fetch round trip.
-fn first_wait(broker: &dyn Broker) -> Duration {
-    if broker.name() == "kafka" { Duration::from_secs(3) } else { Duration::from_millis(500) }
-}
-
-const IDLE: Duration = Duration::from_millis(1000);
-
-/// Reads a whole topic without a consumer group, stopping once it goes quiet. `progress` gets the count.
-async fn read_all(
-    broker: &dyn Broker,
-    topic: &str,
-    progress: &mut (dyn FnMut(usize) + Send),
-) -> Result<Vec<Received>, WorkerError> {
-    let mut consumer: Box<dyn Consumer> = broker.reader(&[topic.to_owned()])?;
-    let mut out = Vec::new();
-    let mut wait = first_wait(broker);
-    while let Some(r) = consumer.poll(wait).await? {
-        out.push(r);
-        wait = IDLE;
-        if out.len() % 1000 == 0 {
-            progress(out.len());
-        }
-    }
-    Ok(out)
-}
-
 /// Pending (not redriven, not purged) dead letters of `subscription` matching `filter`.
 pub async fn list(
     broker: &dyn Broker,
@@ -98,20 +55,8 @@ pub async fn list(
     subscription: &str,
     filter: &Filter,
 ) -> Result<Vec<DlqEntry>, WorkerError> {
-    let publisher = broker.publisher();
-    let (dlq, ledger) = (topics::dead_letter(prefix, subscription), ledger_topic(prefix, subscription));
-    publisher.ensure_topics(&[dlq.clone(), ledger.clone()]).await?;
-    let resolved: HashSet<(i32, i64)> = read_all(broker, &ledger, &mut |_| {})
-        .await?
-        .iter()
-        .map(codec::decode::<Resolution>)
-        .map(|r| r.map(|r| (r.partition, r.offset)))
-        .collect::<Result<_, _>>()?;
     let mut out = Vec::new();
-    for r in read_all(broker, &dlq, &mut |_| {}).await? {
-        if resolved.contains(&(r.partition, r.offset)) {
-            continue;
-        }
+    for r in ledger::pending(broker, &topics::dead_letter(prefix, subscription)).await? {
         let record: DeadLetter = codec::decode(&r)?;
         if filter.matches(&record) {
             out.push(DlqEntry { partition: r.partition, offset: r.offset, record });
@@ -154,10 +99,8 @@ async fn resolve(
     e: &DlqEntry,
     action: &str,
 ) -> Result<(), WorkerError> {
-    let res =
-        Resolution { partition: e.partition, offset: e.offset, action: action.into(), at: OffsetDateTime::now_utc() };
-    broker.publisher().publish(&ledger_topic(prefix, subscription), codec::encode(&e.record.event.id, &res)?).await?;
-    Ok(())
+    let topic = topics::dead_letter(prefix, subscription);
+    ledger::resolve(broker, &topic, (e.partition, e.offset), &e.record.event.id, action).await
 }
 
 /// Re-delivers the matching pending dead letters (fresh attempt count), then marks them redriven.
@@ -214,7 +157,7 @@ pub async fn replay(
     mut progress: impl FnMut(usize) + Send,
 ) -> Result<ReplaySummary, WorkerError> {
     broker.publisher().ensure_topics(&[topics::retry_tier(prefix, subscription, 0)]).await?;
-    let records = read_all(broker, &sub.topic, &mut progress).await?;
+    let records = ledger::read_all(broker, &sub.topic, &mut progress).await?;
     let mut summary = ReplaySummary { scanned: records.len(), replayed: 0 };
     for r in records {
         let Ok(event) = r.record.event() else { continue };

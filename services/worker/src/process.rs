@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookbus_broker::{Publisher, Received, Record};
+use hookbus_core::contract::Violation;
 use hookbus_core::live::{ObservationKind, ObservationSink};
 use hookbus_core::{Attempt, CloudEvent, DeadLetter, RetryEnvelope};
 use time::OffsetDateTime;
@@ -100,6 +101,8 @@ impl From<bool> for Outcome {
 struct InFlight {
     event: CloudEvent,
     attempts: Vec<Attempt>,
+    /// Where the output broke the subscription's output schema, for the dead letter.
+    violations: Vec<Violation>,
 }
 
 pub(crate) async fn process(ctx: &Ctx, work: Work) -> Outcome {
@@ -112,8 +115,8 @@ pub(crate) async fn process(ctx: &Ctx, work: Work) -> Outcome {
         _ => None,
     };
     let flight = match work {
-        Work::Fresh(event) => InFlight { event, attempts: Vec::new() },
-        Work::Retry(r) => InFlight { event: r.event, attempts: r.attempts },
+        Work::Fresh(event) => InFlight { event, attempts: Vec::new(), violations: Vec::new() },
+        Work::Retry(r) => InFlight { event: r.event, attempts: r.attempts, violations: Vec::new() },
     };
     if let Some(pass) = skip {
         let next = decide(&sub.policy, pass, sub.config.ordered, &mut rand::rng());
@@ -137,6 +140,11 @@ async fn one_pass(ctx: &Ctx, mut flight: InFlight) -> (Next, InFlight) {
     let envelope = serde_json::to_value(&flight.event).unwrap_or_default();
     let body = match sub.mapping.apply(&envelope) {
         Ok(Some(out)) => {
+            if let Err(refused) = crate::contract::check(sub.output_schema.as_ref(), &out) {
+                let next = pass(Pass::OutputRefused { error: &refused.message });
+                flight.violations = refused.violations;
+                return (next, flight);
+            }
             let mapped = sub.mapping.has_transform().then_some(&out);
             crate::content::body(sub.config.content_mode(), &flight.event, mapped)
         }
@@ -182,7 +190,7 @@ async fn one_pass(ctx: &Ctx, mut flight: InFlight) -> (Next, InFlight) {
 async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
     let sub = &ctx.sub;
     ctx.metrics.event(&sub.name, next.outcome());
-    let InFlight { event, attempts } = flight;
+    let InFlight { event, attempts, violations } = flight;
     let now = OffsetDateTime::now_utc();
     if let Some(kind) = observation(&next, now) {
         ctx.observe(&event, kind);
@@ -213,7 +221,8 @@ async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
         }
         Next::DeadLetter { reason, message } => {
             tracing::warn!(status = attempts.last().and_then(|a| a.status), reason = reason.as_str(), %message, "dead-lettering");
-            let dl = DeadLetter::new(&sub.name, event, attempts, reason, message);
+            let mut dl = DeadLetter::new(&sub.name, event, attempts, reason, message);
+            dl.violations = violations;
             write(ctx, &sub.dlq_topic(), codec::encode(&dl.event.id, &dl)).await
         }
     }

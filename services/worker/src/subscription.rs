@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookbus_core::config::{Config, SubscriptionConfig};
+use hookbus_core::contract::Schema;
 use hookbus_core::live::{StartFrom, SubscriptionSpec};
 use hookbus_core::retry::RetryPolicy;
 use hookbus_core::topics;
@@ -32,6 +33,8 @@ pub struct Subscription {
     pub secret_headers: BTreeMap<String, String>,
     /// The target URL and header values, with their `{{ jq }}` templates compiled.
     pub destination: crate::destination::Destination,
+    /// What the mapping's output must match before it is sent.
+    pub output_schema: Option<Schema>,
 }
 
 impl Subscription {
@@ -81,6 +84,7 @@ impl Subscription {
             Mapping::compile(config.filter.as_deref(), config.transform.as_deref()).map_err(|e| fail(e.to_string()))?;
         let destination = crate::destination::Destination::build(config).map_err(|e| fail(e.to_string()))?;
         let policy = config.retry.policy().map_err(fail)?;
+        let output_schema = config.output_schema.as_ref().map(Schema::compile).transpose().map_err(fail)?;
         let signing_key = secret
             .map(|s| hookbus_core::signing::standard_webhooks_key(s).map_err(|e| fail(e.to_string())))
             .transpose()?;
@@ -111,6 +115,7 @@ impl Subscription {
             start: None,
             secret_headers: BTreeMap::new(),
             destination,
+            output_schema,
         })
     }
 

@@ -17,7 +17,7 @@ use crate::error::ErrorBody;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeadLetterQuery {
-    /// `permanent_failure`, `retries_exhausted`, `transform_error` or `max_age_exceeded`.
+    /// `permanent_failure`, `retries_exhausted`, `transform_error`, `max_age_exceeded` or `output_schema`.
     pub reason: Option<String>,
     /// Exact event type, or a prefix ending in `*`.
     #[serde(rename = "type")]
@@ -79,7 +79,7 @@ pub async fn list(
         .as_deref()
         .map(|r| {
             serde_json::from_value::<GiveUpReason>(serde_json::Value::String(r.to_owned())).map_err(|_| {
-                bad(format!("`reason`: `{r}` is not one of permanent_failure, retries_exhausted, transform_error, max_age_exceeded"))
+                bad(format!("`reason`: `{r}` is not one of permanent_failure, retries_exhausted, transform_error, max_age_exceeded, output_schema"))
             })
         })
         .transpose()?;

@@ -32,7 +32,7 @@ pub struct Queued {
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedriveInput {
-    /// `permanent_failure`, `retries_exhausted`, `transform_error` or `max_age_exceeded`.
+    /// `permanent_failure`, `retries_exhausted`, `transform_error`, `max_age_exceeded` or `output_schema`.
     pub reason: Option<String>,
     /// Exact event type, or a prefix ending in `*`.
     #[serde(rename = "type")]
@@ -112,18 +112,16 @@ pub async fn redrive(
     let mut problems = Vec::new();
     let reason = match input.reason.as_deref() {
         None => None,
-        Some(r) => {
-            match serde_json::from_value::<GiveUpReason>(serde_json::Value::String(r.to_owned())) {
-                Ok(g) => Some(g),
-                Err(_) => {
-                    problems.push(Problem::new(
+        Some(r) => match serde_json::from_value::<GiveUpReason>(serde_json::Value::String(r.to_owned())) {
+            Ok(g) => Some(g),
+            Err(_) => {
+                problems.push(Problem::new(
                     "reason",
-                    format!("`{r}` is not one of permanent_failure, retries_exhausted, transform_error, max_age_exceeded"),
+                    format!("`{r}` is not one of permanent_failure, retries_exhausted, transform_error, max_age_exceeded, output_schema"),
                 ));
-                    None
-                }
+                None
             }
-        }
+        },
     };
     let filter = dlq::Filter {
         event_type: input.ty.clone(),

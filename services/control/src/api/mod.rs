@@ -8,6 +8,7 @@ mod jobs;
 mod mapping;
 pub mod model;
 mod openapi;
+mod quarantine;
 mod series;
 mod sources;
 mod stats;
@@ -48,6 +49,8 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/api/v1/events", get(events::list))
         .route("/api/v1/events/{id}", get(events::show))
         .route("/api/v1/sources", get(sources::list))
+        .route("/api/v1/sources/{name}/quarantine", get(quarantine::list))
+        .route("/api/v1/sources/{name}/quarantine/release", post(quarantine::release))
         .route("/api/v1/mapping/test", post(mapping::test))
         .route("/api/v1/mapping/check", post(check::check))
         .route("/api/v1/series", get(series::series))

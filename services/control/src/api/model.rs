@@ -1,7 +1,7 @@
 //! Request and response bodies of the subscription routes.
 use std::collections::BTreeMap;
 
-use hookbus_core::config::{BreakerSettings, ContentMode, RetryConfig, SubscriptionConfig};
+use hookbus_core::config::{BreakerSettings, ContentMode, RetryConfig, SchemaRef, SubscriptionConfig};
 use hookbus_core::live::{Managed, SubscriptionSpec};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -110,6 +110,9 @@ pub struct SubscriptionInput {
     /// Create paused: nothing is delivered until resumed.
     #[serde(default)]
     pub paused: bool,
+    /// An inline JSON Schema the transform's output (the envelope without a transform) must match;
+    /// an output that breaks it is dead-lettered with reason `output_schema` and never sent.
+    pub output_schema: Option<serde_json::Value>,
 }
 
 /// `PATCH /api/v1/subscriptions/{name}`: a JSON merge patch (RFC 7396) of the creation body.
@@ -138,6 +141,8 @@ pub struct SubscriptionPatch {
     pub circuit_breaker: Option<BreakerInput>,
     pub start: Option<String>,
     pub paused: Option<bool>,
+    /// Replaces the output schema as a whole (`null` removes it).
+    pub output_schema: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -198,6 +203,8 @@ pub struct SubscriptionView {
     pub ordered: bool,
     pub ordered_backlog: usize,
     pub circuit_breaker: BreakerView,
+    /// The output schema: inline, or the file path of a config-file subscription's.
+    pub output_schema: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -248,6 +255,7 @@ impl SubscriptionView {
                 cool_down: c.circuit_breaker.cool_down.clone(),
                 disable_after: c.circuit_breaker.disable_after.clone(),
             },
+            output_schema: c.output_schema.as_ref().and_then(|r| serde_json::to_value(r).ok()),
         }
     }
 }
@@ -294,6 +302,11 @@ impl SubscriptionInput {
                 disable_after: b.disable_after.clone().or(d.disable_after),
             };
         }
+        // A string would name a file, which only the config file can (subscription_issues says so).
+        c.output_schema = self.output_schema.clone().map(|v| match v {
+            serde_json::Value::String(path) => SchemaRef::File { path, schema: None },
+            other => SchemaRef::Inline(other),
+        });
         c
     }
 
@@ -331,6 +344,7 @@ impl SubscriptionInput {
             }),
             start: Some(spec.start.as_string()),
             paused: spec.paused,
+            output_schema: c.output_schema.as_ref().and_then(|r| serde_json::to_value(r).ok()),
         }
     }
 }

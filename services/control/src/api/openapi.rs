@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{check, dead_letters, events, jobs, mapping, model, series, sources, stats, subscriptions};
+use super::{check, dead_letters, events, jobs, mapping, model, quarantine, series, sources, stats, subscriptions};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{Problem, jobs as job_model};
 
@@ -52,7 +52,7 @@ impl utoipa::Modify for Bearer {
         subscriptions::pause, subscriptions::resume, stats::stats,
         events::list, events::show,
         jobs::retry, dead_letters::list, jobs::redrive, jobs::replay, jobs::show,
-        sources::list, mapping::test, check::check, series::series,
+        sources::list, quarantine::list, quarantine::release, mapping::test, check::check, series::series,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Problem,
@@ -65,13 +65,15 @@ impl utoipa::Modify for Bearer {
         mapping::MappingFailure, dead_letters::DeadLetterList, dead_letters::DeadLetterView,
         check::MappingCheckInput, check::MappingCheckOutput,
         series::Series, series::SubscriptionSeries, series::SourceSeries,
+        quarantine::ViolationView, quarantine::QuarantinedView, quarantine::QuarantineList, quarantine::ReleaseInput,
+        quarantine::KeptView, quarantine::ReleaseReport, sources::ContractView,
     )),
     modifiers(&Bearer),
     tags(
         (name = "subscriptions", description = "Where events go, live: changes apply within a second."),
         (name = "events", description = "Accepted events and what happened to each."),
         (name = "jobs", description = "Deliver again: one event, dead letters, a time range."),
-        (name = "sources", description = "Webhook sources and their recent rejections."),
+        (name = "sources", description = "Webhook sources, their recent rejections, schema contracts and quarantine."),
         (name = "mapping", description = "Dry runs of filters and transforms."),
     )
 )]

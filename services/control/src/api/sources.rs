@@ -1,6 +1,8 @@
 //! `GET /sources`: what a person setting up a provider needs: the URL to hand it, the scheme, when
-//! the last webhook arrived and the last rejections with their reason.
+//! the last webhook arrived, the last rejections with their reason, and its schema contracts.
 use axum::Json;
+use hookbus_core::config::OnViolation;
+use hookbus_core::topics;
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -36,6 +38,20 @@ pub struct SourceView {
     pub last_received_at: Option<OffsetDateTime>,
     /// Newest first.
     pub rejections: Vec<RejectionView>,
+    /// Schema contracts, by event type pattern.
+    pub contracts: Vec<ContractView>,
+    /// `reject` (422) or `quarantine` (held in `quarantine_topic` until released).
+    pub on_violation: String,
+    /// Where events breaking a contract are held; null unless the source quarantines.
+    pub quarantine_topic: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContractView {
+    /// Exact CloudEvent type, or a prefix ending in `*`.
+    pub event_type: String,
+    /// The schema file (relative to the config file), or `inline schema`.
+    pub schema: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,6 +73,7 @@ pub async fn list(State(inner): St) -> Result<Json<SourceList>, ControlError> {
             None => (format!("http://{}/webhooks/{name}", inner.config.server.listen), false),
         };
         let rejections = inner.store.rejections(name, REJECTIONS).await.map_err(store_err)?;
+        let quarantines = !s.contracts.is_empty() && s.on_violation == OnViolation::Quarantine;
         sources.push(SourceView {
             name: name.clone(),
             scheme,
@@ -68,6 +85,13 @@ pub async fn list(State(inner): St) -> Result<Json<SourceList>, ControlError> {
                 .into_iter()
                 .map(|r| RejectionView { at: r.at, code: r.code, message: r.message })
                 .collect(),
+            contracts: s
+                .contracts
+                .iter()
+                .map(|(ty, r)| ContractView { event_type: ty.clone(), schema: r.origin().to_owned() })
+                .collect(),
+            on_violation: s.on_violation.as_str().to_owned(),
+            quarantine_topic: quarantines.then(|| topics::quarantine(inner.prefix(), name)),
         });
     }
     Ok(Json(SourceList { sources }))

@@ -171,6 +171,10 @@ pub async fn patch(
     let mut base =
         serde_json::to_value(SubscriptionInput::of(&current)).map_err(|e| ControlError::Internal(e.to_string()))?;
     merge_patch(&mut base, &patch);
+    // A schema is replaced whole: merging two schemas key by key would give one nobody wrote.
+    if let Some(schema) = patch.get("output_schema") {
+        base["output_schema"] = schema.clone();
+    }
     let mut input: SubscriptionInput =
         serde_json::from_value(base).map_err(|e| ControlError::Invalid(vec![Problem::new("body", e.to_string())]))?;
     input.signing_secret = signing_secret;

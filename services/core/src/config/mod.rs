@@ -1,6 +1,7 @@
 //! The configuration file: one TOML file, overridable by `HOOKBUS_SECTION__KEY` environment variables,
 //! unknown keys rejected. `Config::load` returns every problem at once, each with its key.
 mod admin;
+mod schema;
 mod secret;
 mod sections;
 mod source;
@@ -15,12 +16,15 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub use admin::{AdminConfig, AdminToken, TokenScope};
+pub use schema::SchemaRef;
 pub use secret::{Secret, SecretRef};
 pub use sections::{
     BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, ServerConfig,
     TelemetryConfig, WorkerConfig,
 };
-pub use source::{Handshake, HmacAlgorithm, HmacParams, HmacSigned, RateLimit, SchemeKind, SigEncoding, SourceConfig};
+pub use source::{
+    Handshake, HmacAlgorithm, HmacParams, HmacSigned, OnViolation, RateLimit, SchemeKind, SigEncoding, SourceConfig,
+};
 pub use subscription::{BreakerSettings, ContentMode, RetryConfig, SubscriptionConfig};
 pub use validate::subscription_issues;
 
@@ -67,15 +71,18 @@ impl Config {
         let env = Env::prefixed("HOOKBUS_")
             .filter(|k| SECTIONS.iter().any(|s| k.as_str().to_ascii_lowercase().starts_with(&format!("{s}__"))))
             .split("__");
-        Self::from_figment(Figment::new().merge(Toml::file(path)).merge(env), &file)
+        // Schema files are named relative to the config file, wherever the process runs from.
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Self::from_figment(Figment::new().merge(Toml::file(path)).merge(env), &file, Some(dir))
     }
 
-    /// Parses TOML text (no environment overrides); `name` is used in error messages.
+    /// Parses TOML text (no environment overrides); `name` is used in error messages. Schema files
+    /// are not read (there is no config directory): only inline schemas can be used.
     pub fn from_toml(text: &str, name: &str) -> Result<Self, CoreError> {
-        Self::from_figment(Figment::new().merge(Toml::string(text)), name)
+        Self::from_figment(Figment::new().merge(Toml::string(text)), name, None)
     }
 
-    fn from_figment(fig: Figment, file: &str) -> Result<Self, CoreError> {
+    fn from_figment(fig: Figment, file: &str, dir: Option<&Path>) -> Result<Self, CoreError> {
         let config: Config = fig.extract().map_err(|errs| CoreError::Config {
             file: file.to_owned(),
             issues: errs
@@ -86,8 +93,27 @@ impl Config {
                 })
                 .collect(),
         })?;
-        let issues = validate::validate(&config);
+        let mut config = config;
+        let mut issues = dir.map(|d| config.load_schemas(d)).unwrap_or_default();
+        // A schema file that could not be read is reported once, by what reading it said.
+        let unread: Vec<String> = issues.iter().map(|i| i.key.clone()).collect();
+        issues.extend(validate::validate(&config).into_iter().filter(|i| !unread.contains(&i.key)));
         if issues.is_empty() { Ok(config) } else { Err(CoreError::Config { file: file.to_owned(), issues }) }
+    }
+
+    /// Reads every schema file the config names, relative to `dir`; each problem names its key.
+    fn load_schemas(&mut self, dir: &Path) -> Vec<ConfigIssue> {
+        let sources = self.sources.iter_mut().flat_map(|(name, s)| {
+            s.contracts.iter_mut().map(move |(ty, r)| (format!("sources.{name}.contracts.\"{ty}\""), r))
+        });
+        let outputs = self
+            .subscriptions
+            .iter_mut()
+            .filter_map(|(name, s)| Some((format!("subscriptions.{name}.output_schema"), s.output_schema.as_mut()?)));
+        sources
+            .chain(outputs)
+            .filter_map(|(key, r)| r.load(dir).err().map(|message| ConfigIssue { key, message }))
+            .collect()
     }
 
     /// The topic a source produces to: its `topic`, or its name.

@@ -1,6 +1,9 @@
 //! `[sources.NAME]`: where webhooks come from and how they are verified.
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use super::schema::SchemaRef;
 use super::secret::SecretRef;
 
 /// Every provider, one line each: its [`SchemeKind`] variant and its file in
@@ -220,6 +223,34 @@ pub struct SourceConfig {
     /// each provider says which it takes and refuses others at load time.
     #[serde(default)]
     pub settings: std::collections::BTreeMap<String, String>,
+    /// Schema contracts: CloudEvent type (exact, or a prefix ending in `*`) to the JSON Schema its
+    /// `data` must match, checked after verification and normalization. Types without one pass.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub contracts: BTreeMap<String, SchemaRef>,
+    /// What happens to an event that breaks its contract.
+    #[serde(default)]
+    pub on_violation: OnViolation,
+}
+
+/// What ingress does with an event whose data breaks its contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OnViolation {
+    /// Answer 422 with the violations; nothing is stored.
+    #[default]
+    Reject,
+    /// Store it in the source's quarantine topic with the violations attached, answer 202; no
+    /// subscription sees it until it is released (`hookbus quarantine release`).
+    Quarantine,
+}
+
+impl OnViolation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reject => "reject",
+            Self::Quarantine => "quarantine",
+        }
+    }
 }
 
 /// A provider's endpoint-verification request that is not implied by the signature scheme.

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::schema::SchemaRef;
 use super::secret::SecretRef;
 use crate::retry::{DEFAULT_SCHEDULE_SECS, RetryPolicy};
 
@@ -54,6 +55,10 @@ pub struct SubscriptionConfig {
     /// transform, `raw` with one. See [`ContentMode`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_mode: Option<ContentMode>,
+    /// JSON Schema the transform's output (the envelope without a transform) must match; an output
+    /// that breaks it is dead-lettered with reason `output_schema` and never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<SchemaRef>,
 }
 
 /// The CloudEvents HTTP content mode of deliveries.

@@ -143,3 +143,56 @@ fn kafka_retention_must_outlast_every_retry_delay() {
     let settings = c.broker.kafka.topic_settings("github").unwrap();
     assert_eq!(settings, vec![("retention.ms", "-1".to_owned()), ("min.insync.replicas", "2".to_owned())]);
 }
+
+#[test]
+fn schema_files_are_read_beside_the_config_and_inline_schemas_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("schemas")).unwrap();
+    std::fs::write(dir.path().join("schemas/push.json"), r#"{"required": ["ref"]}"#).unwrap();
+    let text = GOOD.replace(
+        "partition_key = \"/repository/full_name\"\n",
+        "partition_key = \"/repository/full_name\"\non_violation = \"quarantine\"\n\
+         contracts = { \"github.push\" = \"schemas/push.json\", \"github.issue*\" = { type = \"object\" } }\n",
+    ) + "output_schema = { type = \"object\", required = [\"repo\"] }\n";
+    let path = dir.path().join("hookbus.toml");
+    std::fs::write(&path, &text).unwrap();
+    // Loaded from another working directory: paths are relative to the config file, not the cwd.
+    let c = Config::load(&path).unwrap();
+    let github = &c.sources["github"];
+    assert_eq!(github.on_violation, OnViolation::Quarantine);
+    assert_eq!(github.contracts["github.push"].document(), Some(&serde_json::json!({"required": ["ref"]})));
+    assert_eq!(github.contracts["github.issue*"].origin(), "inline schema");
+    assert!(c.subscriptions["crm"].output_schema.is_some());
+    assert_eq!(c.sources["acme"].on_violation, OnViolation::Reject, "reject is the default");
+
+    // Without a directory (from_toml) a file cannot be read: the issue says to inline it.
+    let found = issues(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].key, "sources.github.contracts.\"github.push\"");
+    assert!(found[0].message.contains("schemas/push.json") && found[0].message.contains("inline"), "{found:?}");
+}
+
+#[test]
+fn schema_problems_name_the_key_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.json"), r#"{"type": "strnig"}"#).unwrap();
+    let text = GOOD.replace(
+        "partition_key = \"/repository/full_name\"\n",
+        "partition_key = \"/repository/full_name\"\n\
+         contracts = { \"github.push\" = \"bad.json\", \"github.*.x\" = true, \"github.star\" = \"gone.json\" }\n",
+    ) + "output_schema = { type = 3 }\n";
+    let path = dir.path().join("hookbus.toml");
+    std::fs::write(&path, &text).unwrap();
+    let found = match Config::load(&path) {
+        Err(CoreError::Config { issues, .. }) => issues,
+        other => panic!("expected issues, got {other:?}"),
+    };
+    let find = |key: &str| found.iter().find(|i| i.key == key).unwrap_or_else(|| panic!("no {key} in {found:?}"));
+    assert!(find("sources.github.contracts.\"github.push\"").message.contains("bad.json"));
+    assert!(find("sources.github.contracts.\"github.star\"").message.contains("gone.json"));
+    assert!(find("sources.github.contracts.\"github.*.x\"").message.contains("prefix ending in `*`"));
+    assert!(find("subscriptions.crm.output_schema").message.contains("inline schema"));
+    assert_eq!(found.len(), 4, "each problem once: {found:?}");
+    let bad_type = Config::from_toml(&GOOD.replace("retry = {", "output_schema = 3\nretry = {"), "t").unwrap_err();
+    assert!(bad_type.to_string().contains("file path"), "{bad_type}");
+}

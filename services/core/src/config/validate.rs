@@ -1,5 +1,5 @@
 //! Semantic checks beyond what serde enforces; every problem is reported with its key.
-use super::{Config, SchemeKind, SubscriptionConfig};
+use super::{Config, SchemaRef, SchemeKind, SubscriptionConfig};
 use crate::error::ConfigIssue;
 
 fn valid_name(s: &str) -> bool {
@@ -124,6 +124,18 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
                 format!("`{p}` is not a JSON pointer; write e.g. \"/repository/full_name\""),
             );
         }
+        for (ty, r) in &s.contracts {
+            let at = format!("{key}.contracts.\"{ty}\"");
+            if ty.is_empty() || ty.trim_end_matches('*').contains('*') {
+                issue(
+                    at.clone(),
+                    "an event type like \"github.push\", or a prefix ending in `*` like \"stripe.*\"".into(),
+                );
+            }
+            if let Err(m) = schema_issue(r) {
+                issue(at, m);
+            }
+        }
     }
 
     for (name, s) in &c.subscriptions {
@@ -211,7 +223,23 @@ pub fn subscription_issues(c: &Config, name: &str, s: &SubscriptionConfig) -> Ve
     if !(0.0..=1.0).contains(&s.retry.jitter) {
         issue(format!("{key}.retry.jitter"), "must be between 0.0 and 1.0".into());
     }
+    if let Some(Err(m)) = s.output_schema.as_ref().map(schema_issue) {
+        issue(format!("{key}.output_schema"), m);
+    }
     out
+}
+
+/// Whether a schema is usable: read (files are read by `Config::load`; the admin API takes schemas
+/// inline) and compiling.
+fn schema_issue(r: &SchemaRef) -> Result<(), String> {
+    if r.document().is_none() {
+        return Err(format!(
+            "`{}`: schema files are read from the config file's directory when it is loaded; \
+             elsewhere (the admin API) give the schema inline as a JSON object",
+            r.origin()
+        ));
+    }
+    crate::contract::Schema::compile(r).map(drop)
 }
 
 fn admin_issues(a: &super::AdminConfig, issue: &mut impl FnMut(String, String)) {
