@@ -242,6 +242,22 @@ test('overview and sources show the figures of the events sent', async () => {
   await shot(page, 'events-all');
 });
 
+test('a source with a schema contract lists its quarantined events as text and releases what passes', async () => {
+  const markup = '<img src=x onerror=alert(1)>';
+  const r = await hb.github('push', { ref: markup }, { source: 'vendor' });
+  assert.equal(r.status, 202);
+  await page.goto(`${hb.admin}/console#/sources`);
+  const q = page.locator('.source[data-source="vendor"] .quarantine');
+  await q.locator('.violations li', { hasText: '/ref' }).waitFor();
+  assert.match(await q.locator('h3').textContent(), /Quarantine \(1\)/);
+  assert.ok((await q.textContent()).includes(markup), 'the offending value is shown as text');
+  assert.equal(await q.locator('img').count(), 0, 'and never as markup');
+  assert.equal(await page.locator('.source[data-source="github"] .quarantine').count(), 0, 'github has no contract');
+  await q.getByRole('button', { name: 'Release what now passes' }).click();
+  await q.getByText('Released 0; 1 still break the contracts.').waitFor();
+  await shot(page, 'quarantine');
+});
+
 test('a read-only token sees no write buttons and the API refuses its writes', async () => {
   const { c, p } = await newPage();
   await signIn(p, READ);

@@ -110,6 +110,13 @@ allow_targets = ["127.0.0.1"]
 [sources.github]
 scheme = "github"
 secrets = [{ value = "${GITHUB_SECRET}" }]
+
+# A source whose pushes must carry an integer ref: the others are quarantined.
+[sources.vendor]
+scheme = "github"
+secrets = [{ value = "${GITHUB_SECRET}" }]
+on_violation = "quarantine"
+contracts = { "github.push" = { type = "object", required = ["ref"], properties = { ref = { type = "integer" } } } }
 `;
     const file = path.join(this.dir, 'hookbus.toml');
     writeFileSync(file, config);
@@ -140,10 +147,10 @@ secrets = [{ value = "${GITHUB_SECRET}" }]
   }
 
   // Posts a webhook signed the way GitHub signs it (HMAC-SHA256 of the exact body).
-  async github(event, payload, { id = randomUUID(), secret = GITHUB_SECRET } = {}) {
+  async github(event, payload, { id = randomUUID(), secret = GITHUB_SECRET, source = 'github' } = {}) {
     const body = JSON.stringify(payload);
     const sig = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-    const r = await fetch(`${this.web}/webhooks/github`, {
+    const r = await fetch(`${this.web}/webhooks/${source}`, {
       method: 'POST', body,
       headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': id, 'x-hub-signature-256': sig },
     });
