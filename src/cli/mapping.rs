@@ -69,9 +69,20 @@ pub fn run(cmd: MappingCmd) -> anyhow::Result<ExitCode> {
             value
         }
     };
-    match mapping.apply(&value)? {
-        Some(body) => println!("{}", serde_json::to_string_pretty(&body)?),
-        None => eprintln!("filtered out: the filter's first output was false or null"),
+    let outputs = mapping.apply_all(&value, sub.max_outputs)?;
+    match outputs.as_slice() {
+        [] if mapping.has_transform() => {
+            eprintln!("filtered out: the filter's first output was false or null, or the transform produced nothing")
+        }
+        [] => eprintln!("filtered out: the filter's first output was false or null"),
+        [body] => println!("{}", serde_json::to_string_pretty(body)?),
+        many => {
+            // One delivery per output, each with its own idempotency key.
+            for (i, body) in many.iter().enumerate() {
+                eprintln!("output {} of {} (idempotency key <event id>:{i}):", i + 1, many.len());
+                println!("{}", serde_json::to_string_pretty(body)?);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

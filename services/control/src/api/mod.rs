@@ -2,6 +2,7 @@
 mod auth;
 mod check;
 mod dead_letters;
+mod delivery;
 mod events;
 mod extract;
 mod jobs;

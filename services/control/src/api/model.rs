@@ -6,6 +6,7 @@ use hookbus_core::live::{Managed, SubscriptionSpec};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::delivery::{AuthInput, AuthView, DeliveryInput, MethodInput, auth_view, secret_maps_view};
 use crate::crypto::hint;
 
 /// Retry schedule; omitted fields keep their defaults (Svix's schedule, ±20 % jitter, 1h).
@@ -105,6 +106,16 @@ pub struct SubscriptionInput {
     pub ordered: bool,
     pub ordered_backlog: Option<usize>,
     pub circuit_breaker: Option<BreakerInput>,
+    /// Most outputs the transform may produce for one event, each delivered on its own (default 100).
+    pub max_outputs: Option<usize>,
+    /// `POST` (default), `PUT` or `PATCH`.
+    pub method: Option<MethodInput>,
+    /// Credentials for the target's API; the secret is stored encrypted, never returned.
+    pub auth: Option<AuthInput>,
+    /// Named maps of secrets (map -> key -> secret) that header templates look up with
+    /// `{{ secret("map"; .data.key) }}`; stored encrypted, never returned.
+    #[serde(default)]
+    pub secret_maps: BTreeMap<String, BTreeMap<String, String>>,
     /// `latest` (default: events accepted from now on), `earliest`, or an RFC 3339 time.
     pub start: Option<String>,
     /// Create paused: nothing is delivered until resumed.
@@ -136,6 +147,14 @@ pub struct SubscriptionPatch {
     pub ordered: Option<bool>,
     pub ordered_backlog: Option<usize>,
     pub circuit_breaker: Option<BreakerInput>,
+    pub max_outputs: Option<usize>,
+    pub method: Option<MethodInput>,
+    /// Merged into the current auth (e.g. `{"scope": "x"}` keeps the secret); `null` removes it.
+    #[schema(value_type = Option<AuthInput>)]
+    pub auth: Option<serde_json::Value>,
+    /// Merged per map and key; a `null` key removes that entry, a `null` map the whole map.
+    #[allow(clippy::type_complexity)] // Spelled out: the OpenAPI schema is derived from it.
+    pub secret_maps: Option<BTreeMap<String, Option<BTreeMap<String, Option<String>>>>>,
     pub start: Option<String>,
     pub paused: Option<bool>,
 }
@@ -198,6 +217,11 @@ pub struct SubscriptionView {
     pub ordered: bool,
     pub ordered_backlog: usize,
     pub circuit_breaker: BreakerView,
+    pub max_outputs: usize,
+    pub method: MethodInput,
+    pub auth: Option<AuthView>,
+    /// Map -> key -> hint of the secret.
+    pub secret_maps: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -248,6 +272,10 @@ impl SubscriptionView {
                 cool_down: c.circuit_breaker.cool_down.clone(),
                 disable_after: c.circuit_breaker.disable_after.clone(),
             },
+            max_outputs: c.max_outputs,
+            method: c.method.into(),
+            auth: auth_view(spec),
+            secret_maps: secret_maps_view(spec),
         }
     }
 }
@@ -294,13 +322,31 @@ impl SubscriptionInput {
                 disable_after: b.disable_after.clone().or(d.disable_after),
             };
         }
+        self.delivery().apply(&mut c);
         c
     }
 
-    /// The creation body that describes `spec` (secrets left out), the base a PATCH applies to.
+    /// The delivery settings (fan-out limit, method, auth, secret maps) of this input.
+    pub fn delivery(&self) -> DeliveryInput {
+        DeliveryInput {
+            max_outputs: self.max_outputs,
+            method: self.method,
+            auth: self.auth.clone(),
+            secret_maps: self.secret_maps.clone(),
+        }
+    }
+
+    /// The creation body that describes `spec`, the base a PATCH applies to: the signing secret and
+    /// secret headers left out (PATCH handles them apart), the delivery settings' secrets in (so a
+    /// merge patch keeps what it does not mention). Never shown.
     pub fn of(spec: &SubscriptionSpec) -> Self {
         let c = &spec.config;
+        let delivery = DeliveryInput::of(spec);
         Self {
+            max_outputs: delivery.max_outputs,
+            method: delivery.method,
+            auth: delivery.auth,
+            secret_maps: delivery.secret_maps,
             name: spec.name.clone(),
             topic: c.topic.clone(),
             event_types: c.event_types.clone(),

@@ -1,6 +1,7 @@
 //! The configuration file: one TOML file, overridable by `HOOKBUS_SECTION__KEY` environment variables,
 //! unknown keys rejected. `Config::load` returns every problem at once, each with its key.
 mod admin;
+mod delivery;
 mod secret;
 mod sections;
 mod source;
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub use admin::{AdminConfig, AdminToken, TokenScope};
+pub use delivery::{DEFAULT_MAX_OUTPUTS, HttpMethod, MAX_OUTPUTS_CEILING, OutboundAuth, SecretMaps, secret_map_path};
 pub use secret::{Secret, SecretRef};
 pub use sections::{
     BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, ServerConfig,

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::delivery::{HttpMethod, OutboundAuth, SecretMaps, default_max_outputs};
 use super::secret::SecretRef;
 use crate::retry::{DEFAULT_SCHEDULE_SECS, RetryPolicy};
 
@@ -54,6 +55,19 @@ pub struct SubscriptionConfig {
     /// transform, `raw` with one. See [`ContentMode`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_mode: Option<ContentMode>,
+    /// Most outputs the transform may produce for one event; each output is a delivery of its own
+    /// (fan-out). An event with more is dead-lettered, nothing of it sent.
+    #[serde(default = "default_max_outputs")]
+    pub max_outputs: usize,
+    /// `POST` (default), `PUT` or `PATCH`.
+    #[serde(default, skip_serializing_if = "HttpMethod::is_post")]
+    pub method: HttpMethod,
+    /// Credentials for the target's API: basic, a bearer token, or OAuth2 client credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<OutboundAuth>,
+    /// Named secret maps that header templates look values up in by a key from the event.
+    #[serde(default, skip_serializing_if = "SecretMaps::is_empty")]
+    pub secret_maps: SecretMaps,
 }
 
 /// The CloudEvents HTTP content mode of deliveries.

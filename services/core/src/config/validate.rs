@@ -182,6 +182,9 @@ pub fn subscription_issues(c: &Config, name: &str, s: &SubscriptionConfig) -> Ve
     if !(0.0..=1.0).contains(&s.retry.jitter) {
         issue(format!("{key}.retry.jitter"), "must be between 0.0 and 1.0".into());
     }
+    for (field, message) in super::delivery::issues(s.max_outputs, s.auth.as_ref(), &s.secret_maps) {
+        issue(format!("{key}.{field}"), message);
+    }
     out
 }
 
