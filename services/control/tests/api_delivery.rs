@@ -1,7 +1,7 @@
-//! A subscription's delivery settings through the API — `max_outputs`, `method`, `auth` and
-//! `secret_maps`: set on create, secrets stored sealed and shown as hints, opened for the worker,
-//! merged by PATCH (a partial `auth` keeps its secret, a `null` key leaves a map), bad values
-//! refused with the field named; on both stores.
+//! A subscription's delivery settings through the API — `max_outputs`, `method`, `auth`,
+//! `secret_maps` and a topic `destination`: set on create, secrets stored sealed and shown as
+//! hints, opened for the worker, merged by PATCH (a partial `auth` keeps its secret, a `null` key
+//! leaves a map), bad values refused with the field named; on both stores.
 mod support;
 
 use axum::http::{Method, StatusCode};
@@ -65,6 +65,15 @@ async fn delivery_settings_are_set_sealed_and_patched(store: Store) {
     let stored = h.plane.store().subscription("crm").await.unwrap().unwrap();
     assert!(stored.sealed.contains_key("auth.password") && !stored.sealed.contains_key("auth.client_secret"));
 
+    // A topic destination instead of a target URL.
+    let mut body = sub_body("to-topic");
+    body.as_object_mut().unwrap().remove("target");
+    body["destination"] = json!({"kind": "topic", "topic": "crm-mapped"});
+    let (s, v) = h.post("/api/v1/subscriptions", body).await;
+    assert_eq!((s, &v["destination"]), (StatusCode::CREATED, &json!({"kind": "topic", "topic": "crm-mapped"})), "{v}");
+    let spec = h.plane.subscriptions().borrow().get("to-topic").cloned().unwrap();
+    assert_eq!(spec.config.destination.as_ref().map(|d| d.topic()), Some("crm-mapped"));
+
     // Bad values are refused with the field named.
     for (field, value, named) in [
         ("max_outputs", json!(0), "max_outputs"),
@@ -76,6 +85,7 @@ async fn delivery_settings_are_set_sealed_and_patched(store: Store) {
         ),
         ("auth", json!({"kind": "digest", "username": "u"}), "digest"),
         ("headers", json!({"x-key": "{{ secret(\"missing\"; .a) }}"}), "missing"),
+        ("destination", json!({"kind": "topic", "topic": "github"}), "source topic"),
     ] {
         let mut body = sub_body("bad");
         body[field] = value;

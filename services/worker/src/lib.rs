@@ -23,6 +23,7 @@ mod request;
 pub mod ssrf;
 mod subscription;
 mod superseded;
+mod topic;
 mod worker;
 
 pub use decide::EventOutcome;

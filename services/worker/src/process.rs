@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookbus_broker::{Publisher, Received, Record};
+use hookbus_core::config::ContentMode;
 use hookbus_core::live::{ObservationKind, ObservationSink};
 use hookbus_core::{Attempt, CloudEvent, DeadLetter, MappedOutput, RetryEnvelope};
 use time::OffsetDateTime;
@@ -212,37 +213,78 @@ async fn deliver_all(
     finished.into()
 }
 
-/// Renders the destination and, unless the circuit says otherwise, makes one attempt.
-async fn one_pass(ctx: &Ctx, envelope: &serde_json::Value, mut flight: InFlight) -> (Next, InFlight) {
+/// One attempt: a publish to the destination topic, or (unless the circuit says otherwise) an HTTP
+/// request to the rendered target.
+async fn one_pass(ctx: &Ctx, envelope: &serde_json::Value, flight: InFlight) -> (Next, InFlight) {
     let sub = &ctx.sub;
-    let ordered = sub.config.ordered;
-    let pass = |p: Pass<'_>| decide(&sub.policy, p, ordered, &mut rand::rng());
     let mapped = flight.output.as_ref().map(|o| &o.body);
-    let body = crate::content::body(sub.config.content_mode(), &flight.event, mapped);
-    let dest = match sub.destination.render(envelope) {
-        Ok(dest) => dest,
-        Err(e) => return (pass(Pass::MappingFailed { error: &e.to_string() }), flight),
-    };
     let number = flight.attempts.len() as u32 + 1;
-    if let Some(wait) = ctx.endpoint.hold_off() {
-        return (pass(Pass::Deferred { number, wait }), flight);
-    }
-    ctx.endpoint.throttle().await;
     let traceparent = hookbus_core::trace::traceparent(&tracing::Span::current()).or(flight.event.traceparent.clone());
+    let delivery_id = flight.delivery_id();
     let out = Outgoing {
         event: &flight.event,
-        delivery_id: &flight.delivery_id(),
+        delivery_id: &delivery_id,
         mapped: mapped.is_some(),
         number,
         traceparent: traceparent.as_deref(),
     };
-    let result = ctx.http.attempt(sub, &dest, &out, body).await;
+    let result = if let Some(d) = &sub.config.destination {
+        // Binary mode: the output (or the event's data) is the record's value.
+        let body = crate::content::body(ContentMode::Binary, &flight.event, mapped);
+        crate::topic::attempt(ctx.publisher.as_ref(), d.topic(), &out, &body).await
+    } else {
+        let body = crate::content::body(sub.config.content_mode(), &flight.event, mapped);
+        match http_attempt(ctx, envelope, &out, body).await {
+            Ok(result) => result,
+            Err(none) => return (decide(&sub.policy, none.as_pass(), sub.config.ordered, &mut rand::rng()), flight),
+        }
+    };
+    record(ctx, result, number, flight)
+}
+
+/// Why a pass made no attempt.
+enum NoAttempt {
+    /// A template of the destination failed on the event.
+    Unrenderable(String),
+    /// The circuit is open: hold off for this long.
+    Deferred { number: u32, wait: std::time::Duration },
+}
+
+impl NoAttempt {
+    fn as_pass(&self) -> Pass<'_> {
+        match self {
+            NoAttempt::Unrenderable(error) => Pass::MappingFailed { error },
+            NoAttempt::Deferred { number, wait } => Pass::Deferred { number: *number, wait: *wait },
+        }
+    }
+}
+
+/// One HTTP attempt to the rendered target, unless the circuit is open.
+async fn http_attempt(
+    ctx: &Ctx,
+    envelope: &serde_json::Value,
+    out: &Outgoing<'_>,
+    body: Vec<u8>,
+) -> Result<crate::deliver::AttemptResult, NoAttempt> {
+    let dest = ctx.sub.destination.render(envelope).map_err(|e| NoAttempt::Unrenderable(e.to_string()))?;
+    if let Some(wait) = ctx.endpoint.hold_off() {
+        return Err(NoAttempt::Deferred { number: out.number, wait });
+    }
+    ctx.endpoint.throttle().await;
+    let result = ctx.http.attempt(&ctx.sub, &dest, out, body).await;
+    ctx.endpoint.record(result.failure.as_ref());
+    Ok(result)
+}
+
+/// Metrics, the decision and the attempt log for one attempt.
+fn record(ctx: &Ctx, result: crate::deliver::AttemptResult, number: u32, mut flight: InFlight) -> (Next, InFlight) {
+    let sub = &ctx.sub;
+    let pass = |p: Pass<'_>| decide(&sub.policy, p, sub.config.ordered, &mut rand::rng());
     let mut attempt = result.attempt;
     let labels = OutcomeLabels { subscription: sub.name.clone(), outcome: attempt.outcome.as_str().to_owned() };
     ctx.metrics.attempts.get_or_create(&labels).inc();
     let sub_label = SubLabel { subscription: sub.name.clone() };
     ctx.metrics.attempt_seconds.get_or_create(&sub_label).observe(attempt.latency_ms as f64 / 1000.0);
-    ctx.endpoint.record(result.failure.as_ref());
     let next = pass(Pass::Attempted {
         number,
         failure: result.failure.as_ref(),

@@ -176,6 +176,7 @@ impl Subscription {
     pub fn owned_topics(&self) -> Vec<String> {
         let mut t = self.consumed_topics();
         t.push(self.dlq_topic());
+        t.extend(self.config.destination.as_ref().map(|d| d.topic().to_owned()));
         t
     }
 }

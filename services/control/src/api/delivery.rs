@@ -3,7 +3,9 @@
 //! them, e.g. `auth.client_secret`), never returned: GET shows hints.
 use std::collections::BTreeMap;
 
-use hookbus_core::config::{HttpMethod, OutboundAuth, SecretRef, SubscriptionConfig, secret_map_path};
+use hookbus_core::config::{
+    DestinationConfig, HttpMethod, OutboundAuth, SecretRef, SubscriptionConfig, secret_map_path,
+};
 use hookbus_core::live::SubscriptionSpec;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -35,6 +37,30 @@ impl From<MethodInput> for HttpMethod {
             MethodInput::Post => Self::Post,
             MethodInput::Put => Self::Put,
             MethodInput::Patch => Self::Patch,
+        }
+    }
+}
+
+/// Where deliveries go instead of `target`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DestinationInput {
+    /// Publish the mapped output to this topic of the configured broker (CloudEvents binary mode).
+    Topic { topic: String },
+}
+
+impl From<&DestinationConfig> for DestinationInput {
+    fn from(d: &DestinationConfig) -> Self {
+        match d {
+            DestinationConfig::Topic { topic } => Self::Topic { topic: topic.clone() },
+        }
+    }
+}
+
+impl From<&DestinationInput> for DestinationConfig {
+    fn from(d: &DestinationInput) -> Self {
+        match d {
+            DestinationInput::Topic { topic } => Self::Topic { topic: topic.clone() },
         }
     }
 }
@@ -110,6 +136,7 @@ impl AuthInput {
 /// The delivery settings of a creation body.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DeliveryInput {
+    pub destination: Option<DestinationInput>,
     pub max_outputs: Option<usize>,
     pub method: Option<MethodInput>,
     pub auth: Option<AuthInput>,
@@ -119,6 +146,7 @@ pub struct DeliveryInput {
 impl DeliveryInput {
     /// Writes these settings into `c`, secrets as literals.
     pub fn apply(&self, c: &mut SubscriptionConfig) {
+        c.destination = self.destination.as_ref().map(Into::into);
         if let Some(n) = self.max_outputs {
             c.max_outputs = n;
         }
@@ -136,6 +164,7 @@ impl DeliveryInput {
         let c = &spec.config;
         let secrets = &spec.secrets;
         Self {
+            destination: c.destination.as_ref().map(Into::into),
             max_outputs: Some(c.max_outputs),
             method: Some(c.method.into()),
             auth: c.auth.as_ref().map(|a| AuthInput::of(a, secrets)),

@@ -6,7 +6,7 @@ use hookbus_core::live::{Managed, SubscriptionSpec};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::delivery::{AuthInput, AuthView, DeliveryInput, MethodInput, auth_view, secret_maps_view};
+use super::delivery::{AuthInput, AuthView, DeliveryInput, DestinationInput, MethodInput, auth_view, secret_maps_view};
 use crate::crypto::hint;
 
 /// Retry schedule; omitted fields keep their defaults (Svix's schedule, ±20 % jitter, 1h).
@@ -80,8 +80,11 @@ pub struct SubscriptionInput {
     /// CloudEvent types delivered; `github.*` matches a prefix. Empty = all.
     #[serde(default)]
     pub event_types: Vec<String>,
-    /// `http(s)://` URL events are POSTed to.
+    /// `http(s)://` URL events are POSTed to; omitted with a topic `destination`.
+    #[serde(default)]
     pub target: String,
+    /// Publish to a topic instead of calling `target`.
+    pub destination: Option<DestinationInput>,
     /// jq program; the event is delivered when its first output is truthy.
     pub filter: Option<String>,
     /// jq program producing the request body from the CloudEvent.
@@ -134,6 +137,7 @@ pub struct SubscriptionPatch {
     pub topic: Option<String>,
     pub event_types: Option<Vec<String>>,
     pub target: Option<String>,
+    pub destination: Option<DestinationInput>,
     pub filter: Option<String>,
     pub transform: Option<String>,
     pub content_mode: Option<ContentModeInput>,
@@ -199,6 +203,8 @@ pub struct SubscriptionView {
     pub topic: String,
     pub event_types: Vec<String>,
     pub target: String,
+    /// A topic instead of `target`, when set.
+    pub destination: Option<DestinationInput>,
     pub filter: Option<String>,
     pub transform: Option<String>,
     /// The mode in effect (the default resolved when none was set).
@@ -247,6 +253,7 @@ impl SubscriptionView {
             topic: c.topic.clone(),
             event_types: c.event_types.clone(),
             target: c.target.clone(),
+            destination: c.destination.as_ref().map(Into::into),
             filter: c.filter.clone(),
             transform: c.transform.clone(),
             content_mode: c.content_mode().into(),
@@ -329,6 +336,7 @@ impl SubscriptionInput {
     /// The delivery settings (fan-out limit, method, auth, secret maps) of this input.
     pub fn delivery(&self) -> DeliveryInput {
         DeliveryInput {
+            destination: self.destination.clone(),
             max_outputs: self.max_outputs,
             method: self.method,
             auth: self.auth.clone(),
@@ -351,6 +359,7 @@ impl SubscriptionInput {
             topic: c.topic.clone(),
             event_types: c.event_types.clone(),
             target: c.target.clone(),
+            destination: delivery.destination,
             filter: c.filter.clone(),
             transform: c.transform.clone(),
             content_mode: c.content_mode.map(Into::into),

@@ -91,6 +91,24 @@ impl OutboundAuth {
     }
 }
 
+/// `destination = { kind = "topic", topic = "..." }`: publish the mapped output to a topic of the
+/// configured broker instead of calling `target` (absent: HTTP to `target`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DestinationConfig {
+    /// CloudEvents binary mode: `ce_*` headers, the partition key as the record key, the mapped
+    /// output (or the event's data) as the value.
+    Topic { topic: String },
+}
+
+impl DestinationConfig {
+    pub fn topic(&self) -> &str {
+        match self {
+            Self::Topic { topic } => topic,
+        }
+    }
+}
+
 /// Named maps of secrets, e.g. one API key per customer account:
 /// `[subscriptions.NAME.secret_maps.api_keys]` with `acct_1 = { env = "ACCT_1_KEY" }`.
 pub type SecretMaps = BTreeMap<String, BTreeMap<String, SecretRef>>;

@@ -16,7 +16,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub use admin::{AdminConfig, AdminToken, TokenScope};
-pub use delivery::{DEFAULT_MAX_OUTPUTS, HttpMethod, MAX_OUTPUTS_CEILING, OutboundAuth, SecretMaps, secret_map_path};
+pub use delivery::{
+    DEFAULT_MAX_OUTPUTS, DestinationConfig, HttpMethod, MAX_OUTPUTS_CEILING, OutboundAuth, SecretMaps, secret_map_path,
+};
 pub use secret::{Secret, SecretRef};
 pub use sections::{
     BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, ServerConfig,

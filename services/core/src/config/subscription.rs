@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::delivery::{HttpMethod, OutboundAuth, SecretMaps, default_max_outputs};
+use super::delivery::{DestinationConfig, HttpMethod, OutboundAuth, SecretMaps, default_max_outputs};
 use super::secret::SecretRef;
 use crate::retry::{DEFAULT_SCHEDULE_SECS, RetryPolicy};
 
@@ -16,8 +16,12 @@ pub struct SubscriptionConfig {
     /// CloudEvent types delivered; `github.*` matches a prefix. Empty = all.
     #[serde(default)]
     pub event_types: Vec<String>,
-    /// `http(s)://` URL events are POSTed to.
+    /// `http(s)://` URL events are POSTed to; empty with a topic `destination`.
+    #[serde(default)]
     pub target: String,
+    /// Publish to a topic instead of calling `target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<DestinationConfig>,
     /// jq program; the event is delivered when its first output is truthy.
     #[serde(default)]
     pub filter: Option<String>,
