@@ -7,6 +7,7 @@ mod events;
 mod extract;
 mod jobs;
 mod mapping;
+mod merge_patch;
 pub mod model;
 mod openapi;
 mod series;
