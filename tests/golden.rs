@@ -351,10 +351,17 @@ fn dead_letter_enums_match_the_schema_exactly() {
     // And every field the schema declares is one the Rust types write, and the reverse.
     // (`violations` is written only when there are some, so the record here has them.)
     let (attempts, message) = history(GiveUpReason::RetriesExhausted);
-    let mut dl = DeadLetter::new("s", github_push(), attempts, GiveUpReason::RetriesExhausted, message);
+    // One output of a fan-out (the only kind of dead letter with every optional field).
+    let output = hookbus_core::MappedOutput { index: 1, count: 3, body: serde_json::json!({"sku": "a-1", "qty": 2.5}) };
+    let mut dl = DeadLetter::new("s", github_push(), attempts, GiveUpReason::RetriesExhausted, message)
+        .with_output(Some(output));
     dl.violations = vec![hookbus_core::contract::Violation { path: "/a".into(), message: "m".into() }];
     let json = serde_json::to_value(&dl).unwrap();
+    assert_valid(&DEAD_LETTER, "dead-letter", &json, "a fan-out output's dead letter");
+    let back: DeadLetter = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back, dl, "round trip");
     let keys = |v: &Value| -> BTreeSet<String> { v.as_object().unwrap().keys().cloned().collect() };
     assert_eq!(keys(&schema["properties"]), keys(&json), "dead-letter fields");
+    assert_eq!(keys(&schema["properties"]["output"]["properties"]), keys(&json["output"]), "output fields");
     assert_eq!(keys(&schema["$defs"]["attempt"]["properties"]), keys(&json["attempts"][0]), "attempt fields");
 }

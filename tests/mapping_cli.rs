@@ -28,6 +28,12 @@ target = "http://127.0.0.1:9000/crm"
 filter = '.data.ref == "refs/heads/main"'
 transform = '{id, type, key: .partitionkey, email: .data.pusher.email}'
 
+[subscriptions.per-commit]
+topic = "github"
+target = "http://127.0.0.1:9000/commits"
+transform = '.data.commits[] | {sha: .id[0:7]}'
+max_outputs = 100
+
 [subscriptions.internal]
 topic = "github"
 target = "http://10.1.2.3/hooks"
@@ -107,4 +113,25 @@ fn config_check_warns_about_targets_the_ssrf_guard_refuses() {
         "{err}"
     );
     assert!(warnings.iter().all(|w| w.contains("[worker] allow_targets")), "{err}");
+}
+
+#[test]
+fn a_fanning_out_transform_prints_every_output() {
+    let (dir, cfg) = config();
+    let push = serde_json::json!({
+        "ref": "refs/heads/main", "repository": {"full_name": "acme/a"},
+        "commits": [{"id": "aaaaaaa1"}, {"id": "bbbbbbb2"}, {"id": "ccccccc3"}],
+    });
+    let event = dir.path().join("push.json");
+    std::fs::write(&event, push.to_string()).unwrap();
+    let event = event.to_str().unwrap();
+    let args = ["mapping", "test", "-c", &cfg, "-s", "per-commit", "--event", event, "--source", "github"];
+    let out = hookbus(&[&args[..], &["-H", "X-GitHub-Event: push"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed: Vec<serde_json::Value> =
+        serde_json::Deserializer::from_slice(&out.stdout).into_iter().map(Result::unwrap).collect();
+    let sha = |s: &str| serde_json::json!({"sha": s});
+    assert_eq!(printed, [sha("aaaaaaa"), sha("bbbbbbb"), sha("ccccccc")]);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("output 1 of 3") && stderr.contains("<event id>:2"), "{stderr}");
 }

@@ -81,19 +81,35 @@ pub fn run(cmd: MappingCmd) -> anyhow::Result<ExitCode> {
         }
     };
     let output_schema = sub.output_schema.as_ref().map(Schema::compile).transpose().map_err(anyhow::Error::msg)?;
-    match mapping.apply(&value)? {
-        Some(body) => {
-            println!("{}", serde_json::to_string_pretty(&body)?);
-            let violations = output_schema.map(|s| s.check(&body)).unwrap_or_default();
-            if !violations.is_empty() {
-                eprintln!(
-                    "not delivered: the output breaks the subscription's output_schema and would be dead-lettered \
-                     (reason output_schema): {}",
-                    super::quarantine::describe(&violations)
-                );
+    let outputs = mapping.apply_all(&value, sub.max_outputs)?;
+    // Each output is checked against the output schema as the worker does before sending it.
+    let check = |body: &serde_json::Value| {
+        let violations = output_schema.as_ref().map(|s| s.check(body)).unwrap_or_default();
+        if !violations.is_empty() {
+            eprintln!(
+                "not delivered: the output breaks the subscription's output_schema and would be dead-lettered \
+                 (reason output_schema): {}",
+                super::quarantine::describe(&violations)
+            );
+        }
+    };
+    match outputs.as_slice() {
+        [] if mapping.has_transform() => {
+            eprintln!("filtered out: the filter's first output was false or null, or the transform produced nothing")
+        }
+        [] => eprintln!("filtered out: the filter's first output was false or null"),
+        [body] => {
+            println!("{}", serde_json::to_string_pretty(body)?);
+            check(body);
+        }
+        many => {
+            // One delivery per output, each with its own idempotency key.
+            for (i, body) in many.iter().enumerate() {
+                eprintln!("output {} of {} (idempotency key <event id>:{i}):", i + 1, many.len());
+                println!("{}", serde_json::to_string_pretty(body)?);
+                check(body);
             }
         }
-        None => eprintln!("filtered out: the filter's first output was false or null"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 
 #[derive(Debug, Clone)]
 pub struct Req {
+    pub method: String,
     pub path: String,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -119,7 +120,13 @@ impl Receiver {
     }
 }
 
-async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn handle(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let (status, delay) = {
         let mut i = inner.lock().unwrap();
         i.arrived += 1;
@@ -150,6 +157,7 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, headers: Heade
         tokio::time::sleep(delay).await;
     }
     inner.lock().unwrap().requests.push(Req {
+        method: method.to_string(),
         path: uri.path().to_owned(),
         headers,
         body,

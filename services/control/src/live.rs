@@ -50,6 +50,8 @@ pub fn config_specs(config: &Config) -> Vec<SubscriptionSpec> {
                 config: sub.clone(),
                 signing_secret,
                 secret_headers: Default::default(),
+                // Read from their references by the worker that runs the subscription.
+                secrets: Default::default(),
             }
         })
         .collect()
@@ -67,6 +69,10 @@ pub fn api_spec(s: &StoredSubscription, sealer: &Sealer) -> Result<SubscriptionS
     for (k, v) in &s.secret_headers {
         secret_headers.insert(k.clone(), open(&format!("secret_headers.{k}"), v)?);
     }
+    let mut secrets = std::collections::BTreeMap::new();
+    for (path, v) in &s.sealed {
+        secrets.insert(path.clone(), open(path, v)?);
+    }
     Ok(SubscriptionSpec {
         name: s.name.clone(),
         version: s.version,
@@ -82,6 +88,7 @@ pub fn api_spec(s: &StoredSubscription, sealer: &Sealer) -> Result<SubscriptionS
         config: s.config.clone(),
         signing_secret,
         secret_headers,
+        secrets,
     })
 }
 

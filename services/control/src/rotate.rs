@@ -9,7 +9,12 @@ pub async fn reseal(store: &Store, sealer: &Sealer) -> Result<usize, ControlErro
     let store_err = |e: StoreError| ControlError::Store(e.to_string());
     let mut resealed = 0;
     for mut s in store.subscriptions().await.map_err(store_err)? {
-        let stale = s.signing_secret.iter().chain(s.secret_headers.values()).any(|v| sealer.needs_reseal(v));
+        let stale = s
+            .signing_secret
+            .iter()
+            .chain(s.secret_headers.values())
+            .chain(s.sealed.values())
+            .any(|v| sealer.needs_reseal(v));
         if !stale {
             continue;
         }
@@ -27,6 +32,11 @@ pub async fn reseal(store: &Store, sealer: &Sealer) -> Result<usize, ControlErro
             *v = again(&format!("secret_headers.{k}"), v)?;
         }
         s.secret_headers = headers;
+        let mut sealed = s.sealed.clone();
+        for (path, v) in sealed.iter_mut() {
+            *v = again(path, v)?;
+        }
+        s.sealed = sealed;
         // Same version: the subscription did not change, only how its secrets are stored.
         match store.update_subscription(&s, s.version).await {
             Ok(()) | Err(StoreError::Conflict) => {}

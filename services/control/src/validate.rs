@@ -76,12 +76,22 @@ pub fn check(
     }
     problems.extend(jq_problems(sub.filter.as_deref(), sub.transform.as_deref()));
     // `{{ jq }}` templates in the target and header values must compile too.
-    if let Err(e) = hookbus_mapping::Template::compile(&sub.target) {
-        problems.push(jq_problem("target", &e));
+    match hookbus_mapping::Template::compile(&sub.target) {
+        Err(e) => problems.push(jq_problem("target", &e)),
+        Ok(t) if t.secret_maps().next().is_some() => {
+            problems.push(Problem::new("target", "secret(…) is allowed in header values only, not in the target URL"))
+        }
+        Ok(_) => {}
     }
     for (name, value) in &sub.headers {
-        if let Err(e) = hookbus_mapping::Template::compile(value) {
-            problems.push(jq_problem(&format!("headers.{name}"), &e));
+        match hookbus_mapping::Template::compile(value) {
+            Err(e) => problems.push(jq_problem(&format!("headers.{name}"), &e)),
+            Ok(t) => {
+                if let Some(map) = t.secret_maps().find(|m| !sub.secret_maps.contains_key(*m)) {
+                    let message = format!("looks up secret map `{map}`, which is not in `secret_maps`");
+                    problems.push(Problem::new(format!("headers.{name}"), message));
+                }
+            }
         }
     }
     if let Some(p) = ssrf_problem(guard, &sub.target) {

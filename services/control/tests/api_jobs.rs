@@ -116,6 +116,12 @@ async fn mapping_dry_runs(store: Store) {
     assert_eq!((r["results"][0]["passed"].as_bool(), r["results"][0]["output"].is_null()), (Some(false), true));
     let (_, r) = h.post("/api/v1/mapping/test", json!({"transform": "error(\"boom\")", "event": event})).await;
     assert_eq!(r["results"][0]["error"]["code"], "mapping_runtime_error");
+    // A transform that fans out: every output, one delivery each.
+    let (_, r) = h.post("/api/v1/mapping/test", json!({"transform": "range(.data.n) | {i: .}", "event": event})).await;
+    assert_eq!(r["results"][0]["outputs"], json!([{"i": 0}, {"i": 1}, {"i": 2}]), "{r}");
+    assert_eq!((r["results"][0]["passed"].as_bool(), &r["results"][0]["output"]), (Some(true), &json!({"i": 0})));
+    let (_, r) = h.post("/api/v1/mapping/test", json!({"transform": "range(101)", "event": event})).await;
+    assert_eq!(r["results"][0]["error"]["code"], "mapping_too_many_outputs", "{r}");
 
     let (s, e) = h.post("/api/v1/mapping/test", json!({"filter": ".a |", "transform": "{", "event": event})).await;
     assert_eq!(s.as_u16(), 422);

@@ -22,6 +22,7 @@ fn sub(name: &str) -> StoredSubscription {
         config,
         signing_secret: Some("v1.sealed".into()),
         secret_headers: BTreeMap::new(),
+        sealed: BTreeMap::new(),
         created_at: now,
         updated_at: now,
     }

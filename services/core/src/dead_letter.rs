@@ -1,6 +1,7 @@
 //! Delivery history records: the retry envelope that travels through retry tiers and the
 //! dead-letter record (schemas/dead-letter.json) written when a delivery gives up.
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::CloudEvent;
@@ -96,6 +97,27 @@ impl GiveUpReason {
     }
 }
 
+/// One output of a subscription's transform, kept as it was first computed: a retry or a redrive
+/// resends exactly this body instead of mapping the event again (the subscription may have changed,
+/// or the transform may not be deterministic, e.g. it reads `now`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MappedOutput {
+    /// Position among the transform's outputs for the event, from 0.
+    pub index: u32,
+    /// How many outputs the transform produced for the event.
+    pub count: u32,
+    /// The output itself.
+    pub body: Value,
+}
+
+impl MappedOutput {
+    /// The idempotency key of this output's delivery: the event id when the transform produced one
+    /// output (as without fan-out), else `<event id>:<index>`, so a target can dedupe each output.
+    pub fn delivery_id(&self, event_id: &str) -> String {
+        if self.count > 1 { format!("{event_id}:{}", self.index) } else { event_id.to_owned() }
+    }
+}
+
 /// A pending retry: the event, its history and when it may be attempted again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetryEnvelope {
@@ -113,6 +135,12 @@ pub struct RetryEnvelope {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     pub requested_at: Option<OffsetDateTime>,
     pub event: CloudEvent,
+    /// The transform outputs still to deliver, as first computed; `attempts` are those of the
+    /// first. Empty: the event is mapped when the retry runs (redrives and replays of whole events,
+    /// subscriptions without a transform). Unordered subscriptions retry each output on its own
+    /// (one here); ordered ones keep the failed output and every one after it, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<MappedOutput>,
     pub attempts: Vec<Attempt>,
     #[serde(with = "time::serde::rfc3339")]
     pub not_before: OffsetDateTime,
@@ -128,6 +156,7 @@ impl RetryEnvelope {
             scheduled_at: None,
             requested_at: None,
             event,
+            outputs: Vec::new(),
             attempts: Vec::new(),
             not_before: OffsetDateTime::now_utc(),
         }
@@ -139,6 +168,9 @@ pub struct DeadLetter {
     pub version: u32,
     pub subscription: String,
     pub event: CloudEvent,
+    /// The transform output that was given up on, when the event was mapped: a redrive resends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<MappedOutput>,
     pub attempts: Vec<Attempt>,
     pub reason: GiveUpReason,
     pub message: String,
@@ -163,12 +195,19 @@ impl DeadLetter {
             version: Self::VERSION,
             subscription: subscription.to_owned(),
             event,
+            output: None,
             attempts,
             reason,
             message,
             dead_lettered_at: OffsetDateTime::now_utc(),
             violations: Vec::new(),
         }
+    }
+
+    /// The same record for one output of the event's transform.
+    pub fn with_output(mut self, output: Option<MappedOutput>) -> Self {
+        self.output = output;
+        self
     }
 }
 

@@ -11,6 +11,6 @@ pub mod signing;
 pub mod topics;
 pub mod trace;
 
-pub use dead_letter::{Attempt, AttemptOutcome, DeadLetter, Decision, GiveUpReason, RetryEnvelope};
+pub use dead_letter::{Attempt, AttemptOutcome, DeadLetter, Decision, GiveUpReason, MappedOutput, RetryEnvelope};
 pub use envelope::{BinaryEvent, CloudEvent};
 pub use error::CoreError;

@@ -91,6 +91,11 @@ pub struct SubscriptionSpec {
     /// never serialized.
     #[serde(skip_serializing, default)]
     pub secret_headers: BTreeMap<String, String>,
+    /// Resolved plaintext secrets of other settings, by the path that names them
+    /// (`auth.client_secret`, `secret_maps.api_keys.acct_1`); they stand in for the references in
+    /// `config` (which the admin API leaves empty). Never serialized.
+    #[serde(skip_serializing, default)]
+    pub secrets: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for SubscriptionSpec {
@@ -106,6 +111,7 @@ impl std::fmt::Debug for SubscriptionSpec {
             .field("config", &self.config)
             .field("signing_secret", &self.signing_secret.as_ref().map(|_| "<redacted>"))
             .field("secret_headers", &self.secret_headers.keys().collect::<Vec<_>>())
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -257,11 +263,12 @@ mod tests {
             config,
             signing_secret: Some("whsec_topsecret".into()),
             secret_headers: BTreeMap::from([("x-api-key".into(), "k3y-value".into())]),
+            secrets: BTreeMap::from([("auth.token".into(), "t0ken-value".into())]),
         };
         let json = serde_json::to_string(&spec).unwrap();
         let debug = format!("{spec:?}");
         for text in [&json, &debug] {
-            assert!(!text.contains("topsecret") && !text.contains("k3y-value"), "{text}");
+            assert!(!text.contains("topsecret") && !text.contains("k3y-value") && !text.contains("t0ken"), "{text}");
         }
     }
 

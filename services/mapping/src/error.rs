@@ -73,6 +73,12 @@ pub enum MappingError {
         /// Number of outputs seen (0, or 2 up to the count limit).
         outputs: usize,
     },
+    /// A fanning-out transform ([`crate::Mapping::apply_all`]) produced more outputs than allowed.
+    #[error("transform produced more than {max} outputs (the subscription's max_outputs); nothing was delivered")]
+    TooManyOutputs {
+        /// The limit that was exceeded.
+        max: usize,
+    },
 }
 
 impl MappingError {
@@ -83,6 +89,7 @@ impl MappingError {
             Self::Compile { .. } => "mapping_compile_error",
             Self::Runtime { .. } => "mapping_runtime_error",
             Self::Cardinality { .. } => "mapping_cardinality_error",
+            Self::TooManyOutputs { .. } => "mapping_too_many_outputs",
         }
     }
 }

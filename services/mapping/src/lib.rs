@@ -82,7 +82,7 @@ mod template;
 
 pub use error::{MappingError, Program};
 pub use run::CARDINALITY_COUNT_LIMIT;
-pub use template::{Escape, Template};
+pub use template::{Escape, SecretLookup, Template};
 
 use compile::Compiled;
 use serde_json::Value;
@@ -153,6 +153,35 @@ impl Mapping {
             Some(transform) => run::transform(transform, input).map(Some),
             None => Ok(Some(event.clone())),
         }
+    }
+
+    /// Like [`apply`](Self::apply), for subscriptions that fan out: every output of the transform,
+    /// in order, each to be delivered on its own. Empty when the filter drops the event or the
+    /// transform produces nothing (`.items[]` of an empty list); the envelope alone without a
+    /// transform. More than `max` outputs is [`MappingError::TooManyOutputs`].
+    ///
+    /// ```
+    /// use hookbus_mapping::{Mapping, MappingError};
+    /// let mapping = Mapping::compile(None, Some(".data.items[] | {sku: .}"))?;
+    /// let event = serde_json::json!({"data": {"items": ["a", "b"]}});
+    /// assert_eq!(mapping.apply_all(&event, 10)?, vec![serde_json::json!({"sku": "a"}), serde_json::json!({"sku": "b"})]);
+    /// assert_eq!(mapping.apply_all(&event, 1), Err(MappingError::TooManyOutputs { max: 1 }));
+    /// # Ok::<(), MappingError>(())
+    /// ```
+    pub fn apply_all(&self, event: &Value, max: usize) -> Result<Vec<Value>, MappingError> {
+        let Some(transform) = &self.transform else {
+            return Ok(self.apply(event)?.into_iter().collect());
+        };
+        let input = run::from_json(event).map_err(|e| MappingError::Runtime {
+            program: Program::Transform,
+            message: format!("cannot convert event to a jq value: {e}"),
+        })?;
+        if let Some(filter) = &self.filter
+            && !run::keep(filter, input.clone())?
+        {
+            return Ok(Vec::new());
+        }
+        run::transform_all(transform, input, max)
     }
 
     /// Whether a filter program is configured.

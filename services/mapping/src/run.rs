@@ -51,6 +51,20 @@ pub(crate) fn transform(prog: &Compiled, input: Val) -> Result<Value, MappingErr
     to_json(&first).map_err(err)
 }
 
+/// Every output, up to `max`: one more is [`MappingError::TooManyOutputs`] (and stops the
+/// program, so an endless generator ends too). No output is an empty list.
+pub(crate) fn transform_all(prog: &Compiled, input: Val, max: usize) -> Result<Vec<Value>, MappingError> {
+    let err = |message| runtime(Program::Transform, message);
+    let mut out = Vec::new();
+    for r in outputs(prog, input) {
+        if out.len() == max {
+            return Err(MappingError::TooManyOutputs { max });
+        }
+        out.push(to_json(&r.map_err(err)?).map_err(err)?);
+    }
+    Ok(out)
+}
+
 fn runtime(program: Program, message: String) -> MappingError {
     MappingError::Runtime { program, message }
 }

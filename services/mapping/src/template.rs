@@ -1,6 +1,10 @@
 //! Templated strings: a delivery's target URL and header values may embed jq expressions between
 //! `{{` and `}}`, evaluated on the CloudEvent envelope with the same engine and helpers as the
 //! transform: `https://api.example.com/tenants/{{ .data.tenant }}/contacts`. Compiled once.
+//!
+//! `{{ secret("MAP"; EXPR) }}` is a secret lookup: EXPR (jq) gives a key, and the value is the
+//! entry of that key in the named secret map, which the caller supplies when rendering. Neither
+//! the key nor the value appears in error messages.
 use serde_json::Value;
 
 use crate::compile::{self, Compiled};
@@ -18,7 +22,28 @@ pub enum Escape {
 
 enum Part {
     Text(String),
-    Expr { code: String, prog: Box<Compiled> },
+    Expr {
+        code: String,
+        prog: Box<Compiled>,
+    },
+    /// `secret("map"; key expression)`.
+    Secret {
+        map: String,
+        code: String,
+        key: Box<Compiled>,
+    },
+}
+
+/// Looks up an entry of a named secret map: `(map, key)` to the secret, if there is one.
+pub type SecretLookup<'a> = &'a dyn Fn(&str, &str) -> Option<String>;
+
+/// `secret("map"; expr)` split into the map name and the key expression.
+fn secret_call(code: &str) -> Option<(String, &str)> {
+    let inner = code.strip_prefix("secret")?.trim_start().strip_prefix('(')?.strip_suffix(')')?.trim();
+    let rest = inner.strip_prefix('"')?;
+    let (map, rest) = rest.split_once('"')?;
+    let key = rest.trim_start().strip_prefix(';')?.trim();
+    (!map.is_empty() && !key.is_empty()).then(|| (map.to_owned(), key))
 }
 
 /// A string with `{{ jq }}` expressions; one without any renders to itself.
@@ -49,8 +74,16 @@ impl Template {
                 message: "`{{` is not closed by `}}`".to_owned(),
             })?;
             let code = after[..close].trim().to_owned();
-            let prog = compile::compile(Program::Template, &code)?;
-            parts.push(Part::Expr { code, prog: Box::new(prog) });
+            match secret_call(&code) {
+                Some((map, key)) => {
+                    let key = Box::new(compile::compile(Program::Template, key)?);
+                    parts.push(Part::Secret { map, code: code.clone(), key });
+                }
+                None => {
+                    let prog = compile::compile(Program::Template, &code)?;
+                    parts.push(Part::Expr { code, prog: Box::new(prog) });
+                }
+            }
             rest = &after[close + 2..];
         }
         if !rest.is_empty() {
@@ -66,13 +99,33 @@ impl Template {
 
     fn expressions(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Expr { code, .. } => Some(code.as_str()),
+            Part::Expr { code, .. } | Part::Secret { code, .. } => Some(code.as_str()),
             Part::Text(_) => None,
         })
     }
 
+    /// The secret maps the template looks up, in order of appearance.
+    pub fn secret_maps(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Secret { map, .. } => Some(map.as_str()),
+            _ => None,
+        })
+    }
+
     /// The string for `event`. Each expression must produce exactly one string, number or boolean.
+    /// Secret lookups fail: see [`render_with`](Self::render_with).
     pub fn render(&self, event: &Value, escape: Escape) -> Result<String, MappingError> {
+        self.render_with(event, escape, &|_, _| None)
+    }
+
+    /// Like [`render`](Self::render), with `secrets` answering `secret("map"; key)` lookups. A key
+    /// without an entry is an error that names the map but not the key.
+    pub fn render_with(
+        &self,
+        event: &Value,
+        escape: Escape,
+        secrets: SecretLookup<'_>,
+    ) -> Result<String, MappingError> {
         let fail = |message: String| MappingError::Runtime { program: Program::Template, message };
         let mut input = None;
         let mut out = String::new();
@@ -83,6 +136,20 @@ impl Template {
                     continue;
                 }
                 Part::Expr { code, prog } => (code, prog),
+                Part::Secret { map, key, .. } => {
+                    if input.is_none() {
+                        input = Some(run::from_json(event).map_err(|e| fail(e.to_string()))?);
+                    }
+                    let value = secret_value(map, key, input.clone().unwrap_or_default(), secrets)?;
+                    match escape {
+                        Escape::Url => out.push_str(&percent_encode(&value)),
+                        Escape::Header if value.contains(['\r', '\n']) => {
+                            return Err(fail(format!("an entry of secret map `{map}` contains a line break")));
+                        }
+                        Escape::Header => out.push_str(&value),
+                    }
+                    continue;
+                }
             };
             if input.is_none() {
                 input = Some(run::from_json(event).map_err(|e| fail(e.to_string()))?);
@@ -113,6 +180,30 @@ impl Template {
         }
         Ok(out)
     }
+}
+
+/// The entry of `map` under the key `key` computes from the event. The key is data from the event
+/// (e.g. an account id) and the entry a credential: messages name only the map.
+fn secret_value(
+    map: &str,
+    key: &Compiled,
+    input: jaq_json::Val,
+    secrets: SecretLookup<'_>,
+) -> Result<String, MappingError> {
+    let fail = |message: String| MappingError::Runtime { program: Program::Template, message };
+    let k = match run::transform(key, input) {
+        Ok(Value::String(s)) => s,
+        Ok(Value::Number(n)) => n.to_string(),
+        Ok(_) => return Err(fail(format!("the key of secret(\"{map}\"; …) must be a string or number"))),
+        Err(MappingError::Cardinality { outputs }) => {
+            return Err(fail(format!("the key of secret(\"{map}\"; …) must be one value, produced {outputs}")));
+        }
+        Err(MappingError::Runtime { message, .. }) => {
+            return Err(fail(format!("the key of secret(\"{map}\"; …): {message}")));
+        }
+        Err(other) => return Err(other),
+    };
+    secrets(map, &k).ok_or_else(|| fail(format!("secret map `{map}` has no entry for this event's key")))
 }
 
 fn percent_encode(s: &str) -> String {
@@ -166,5 +257,21 @@ mod tests {
         assert!(render("/{{ .data.list }}", Escape::Url).contains("not a string"));
         assert!(render("/{{ .data.list[] , 2 }}", Escape::Url).contains("one value"));
         assert!(render("{{ \"a\\r\\nInjected: 1\" }}", Escape::Header).contains("line break"));
+    }
+
+    #[test]
+    fn secret_lookups_use_the_key_from_the_event_and_never_show_it() {
+        let t = Template::compile(r#"Bearer {{ secret("api_keys"; .data.tenant | ascii_upcase) }}"#).unwrap();
+        assert_eq!(t.secret_maps().collect::<Vec<_>>(), ["api_keys"]);
+        let lookup = |map: &str, key: &str| (map == "api_keys" && key == "ACME CORP/EU").then(|| "k-123".to_owned());
+        assert_eq!(t.render_with(&event(), Escape::Header, &lookup).unwrap(), "Bearer k-123");
+        let other = json!({"data": {"tenant": "globex-private"}});
+        let err = t.render_with(&other, Escape::Header, &lookup).unwrap_err().to_string();
+        assert!(err.contains("api_keys") && err.contains("no entry"), "{err}");
+        assert!(!err.to_lowercase().contains("globex"), "the key is not shown: {err}");
+        assert!(t.render(&event(), Escape::Header).is_err(), "no secret maps given");
+        assert!(Template::compile(r#"{{ secret("m"; .a | ) }}"#).is_err());
+        let n = Template::compile(r#"{{ secret("m"; .data.n) }}"#).unwrap();
+        assert_eq!(n.render_with(&event(), Escape::Header, &|_, k| (k == "42").then(|| "v".into())).unwrap(), "v");
     }
 }

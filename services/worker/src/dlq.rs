@@ -5,7 +5,7 @@
 //! letter; see [`crate::ledger`], shared with the quarantine), so any subset can be redriven or
 //! purged and `list` shows exactly the pending ones, on both backends.
 use hookbus_broker::Broker;
-use hookbus_core::{CloudEvent, DeadLetter, GiveUpReason, RetryEnvelope, topics};
+use hookbus_core::{CloudEvent, DeadLetter, GiveUpReason, MappedOutput, RetryEnvelope, topics};
 use time::OffsetDateTime;
 
 use crate::{WorkerError, codec, ledger};
@@ -65,9 +65,18 @@ pub async fn list(
     Ok(out)
 }
 
-/// Queues `event` for immediate delivery to `subscription` with a fresh attempt count.
-async fn requeue(broker: &dyn Broker, prefix: &str, subscription: &str, event: CloudEvent) -> Result<(), WorkerError> {
-    enqueue(broker, prefix, RetryEnvelope::due_now(subscription, event)).await.map(drop)
+/// Queues `event` for immediate delivery to `subscription` with a fresh attempt count; with
+/// `output`, that transform output is sent as it was first computed (not mapped again).
+async fn requeue(
+    broker: &dyn Broker,
+    prefix: &str,
+    subscription: &str,
+    event: CloudEvent,
+    output: Option<MappedOutput>,
+) -> Result<(), WorkerError> {
+    let mut retry = RetryEnvelope::due_now(subscription, event);
+    retry.outputs = output.into_iter().collect();
+    enqueue(broker, prefix, retry).await.map(drop)
 }
 
 /// An operator's "retry now" of one event: delivered at once with a fresh attempt count, and any
@@ -116,7 +125,7 @@ pub async fn redrive(
     publisher.ensure_topics(&[topics::retry_tier(prefix, subscription, 0)]).await?;
     let pending = list(broker, prefix, subscription, filter).await?;
     for (n, e) in pending.iter().enumerate() {
-        requeue(broker, prefix, subscription, e.record.event.clone()).await?;
+        requeue(broker, prefix, subscription, e.record.event.clone(), e.record.output.clone()).await?;
         resolve(broker, prefix, subscription, e, "redriven").await?;
         progress(n + 1, pending.len());
     }
@@ -164,7 +173,7 @@ pub async fn replay(
         if event.time < from || event.time >= to || !sub.wants(&event.ty) {
             continue;
         }
-        requeue(broker, prefix, subscription, event).await?;
+        requeue(broker, prefix, subscription, event, None).await?;
         summary.replayed += 1;
     }
     Ok(summary)

@@ -5,6 +5,7 @@
 //! Imports run one way: `worker` (assembly, live set) -> `consume` (the loop) -> `process` (one
 //! event) -> `decide` (pure), `deliver` (outbound HTTP, with `request` for headers and signing),
 //! `endpoint` (breaker, limit) and `codec` (records).
+mod auth;
 mod codec;
 mod consume;
 mod content;
@@ -25,6 +26,7 @@ mod request;
 pub mod ssrf;
 mod subscription;
 mod superseded;
+mod topic;
 mod worker;
 
 pub use decide::EventOutcome;

@@ -1,14 +1,15 @@
-//! What happens to one event: type check, filter, transform, one attempt, then `decide` says what
-//! comes next and this module carries it out — delivered, scheduled into a retry tier or in place,
-//! or dead-lettered. A record counts as finished only after its retry or dead-letter record is
+//! What happens to one event: type check, filter, transform into one or more outputs, one attempt
+//! per output, then `decide` says what comes next for each and this module carries it out —
+//! delivered, scheduled into a retry tier or in place, or dead-lettered. A record counts as finished only after its retry or dead-letter record is
 //! durable, so a crash can repeat work but never lose it.
 use std::sync::Arc;
 use std::time::Duration;
 
 use hookbus_broker::{Publisher, Received, Record};
+use hookbus_core::config::ContentMode;
 use hookbus_core::contract::Violation;
 use hookbus_core::live::{ObservationKind, ObservationSink};
-use hookbus_core::{Attempt, CloudEvent, DeadLetter, RetryEnvelope};
+use hookbus_core::{Attempt, CloudEvent, DeadLetter, MappedOutput, RetryEnvelope};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -18,6 +19,7 @@ use crate::decide::{EventOutcome, Next, Pass, Place, decide};
 use crate::deliver::WebhookClient;
 use crate::endpoint::Endpoint;
 use crate::metrics::{OutcomeLabels, SubLabel};
+use crate::request::Outgoing;
 use crate::superseded::OperatorRetries;
 use crate::{Subscription, WorkerError, WorkerMetrics};
 
@@ -97,12 +99,22 @@ impl From<bool> for Outcome {
     }
 }
 
-/// The event with its attempt history, as it moves through one pass.
+/// One delivery as it moves through one pass: the event, the transform output it sends (none: the
+/// event itself, for subscriptions without a transform), the attempts made so far and, when the
+/// output broke the output schema, how.
 struct InFlight {
     event: CloudEvent,
+    output: Option<MappedOutput>,
     attempts: Vec<Attempt>,
-    /// Where the output broke the subscription's output schema, for the dead letter.
+    /// Where the output broke the subscription's output schema, for its dead letter.
     violations: Vec<Violation>,
+}
+
+impl InFlight {
+    /// The idempotency key: the event id, with the output's index when the event fanned out.
+    fn delivery_id(&self) -> String {
+        self.output.as_ref().map_or_else(|| self.event.id.clone(), |o| o.delivery_id(&self.event.id))
+    }
 }
 
 pub(crate) async fn process(ctx: &Ctx, work: Work) -> Outcome {
@@ -114,60 +126,178 @@ pub(crate) async fn process(ctx: &Ctx, work: Work) -> Outcome {
         Work::Retry(r) if ctx.operator_retries.superseded(r) => Some(Pass::Superseded),
         _ => None,
     };
-    let flight = match work {
-        Work::Fresh(event) => InFlight { event, attempts: Vec::new(), violations: Vec::new() },
-        Work::Retry(r) => InFlight { event: r.event, attempts: r.attempts, violations: Vec::new() },
+    let (event, attempts, stored) = match work {
+        Work::Fresh(event) => (event, Vec::new(), Vec::new()),
+        Work::Retry(r) => (r.event, r.attempts, r.outputs),
     };
     if let Some(pass) = skip {
         let next = decide(&sub.policy, pass, sub.config.ordered, &mut rand::rng());
-        return carry_out(ctx, next, flight).await;
+        return carry_out(ctx, next, InFlight { event, output: None, attempts, violations: Vec::new() }).await;
     }
-    let span = tracing::info_span!("deliver", subscription = %sub.name, event_id = %flight.event.id, attempt = flight.attempts.len() + 1);
-    hookbus_core::trace::set_parent(&span, flight.event.traceparent.as_deref());
+    let span =
+        tracing::info_span!("deliver", subscription = %sub.name, event_id = %event.id, attempt = attempts.len() + 1);
+    hookbus_core::trace::set_parent(&span, event.traceparent.as_deref());
     async move {
-        let (next, flight) = one_pass(ctx, flight).await;
-        carry_out(ctx, next, flight).await
+        let envelope = serde_json::to_value(&event).unwrap_or_default();
+        // A retry carries its outputs as first computed: they are resent, never mapped again.
+        let outputs = if stored.is_empty() {
+            match materialize(sub, &envelope) {
+                Ok(outputs) => outputs,
+                Err(pass) => {
+                    let next = decide(&sub.policy, pass.as_pass(), sub.config.ordered, &mut rand::rng());
+                    let flight = InFlight { event, output: None, attempts, violations: Vec::new() };
+                    return carry_out(ctx, next, flight).await;
+                }
+            }
+        } else {
+            stored.into_iter().map(Some).collect()
+        };
+        deliver_all(ctx, &envelope, event, attempts, outputs).await
     }
     .instrument(span)
     .await
 }
 
-/// Maps the event and, unless the filter or the circuit says otherwise, makes one attempt.
-async fn one_pass(ctx: &Ctx, mut flight: InFlight) -> (Next, InFlight) {
-    let sub = &ctx.sub;
-    let ordered = sub.config.ordered;
-    let pass = |p: Pass<'_>| decide(&sub.policy, p, ordered, &mut rand::rng());
-    let envelope = serde_json::to_value(&flight.event).unwrap_or_default();
-    let body = match sub.mapping.apply(&envelope) {
-        Ok(Some(out)) => {
-            if let Err(refused) = crate::contract::check(sub.output_schema.as_ref(), &out) {
-                let next = pass(Pass::OutputRefused { error: &refused.message });
-                flight.violations = refused.violations;
-                return (next, flight);
-            }
-            let mapped = sub.mapping.has_transform().then_some(&out);
-            crate::content::body(sub.config.content_mode(), &flight.event, mapped)
+/// Why an event has nothing to deliver.
+enum Unmapped {
+    Filtered,
+    Failed(String),
+}
+
+impl Unmapped {
+    fn as_pass(&self) -> Pass<'_> {
+        match self {
+            Unmapped::Filtered => Pass::Filtered,
+            Unmapped::Failed(error) => Pass::MappingFailed { error },
         }
-        Ok(None) => return (pass(Pass::Filtered), flight),
-        Err(e) => return (pass(Pass::MappingFailed { error: &e.to_string() }), flight),
-    };
-    let dest = match sub.destination.render(&envelope) {
-        Ok(dest) => dest,
-        Err(e) => return (pass(Pass::MappingFailed { error: &e.to_string() }), flight),
-    };
+    }
+}
+
+/// The deliveries of an event: one per transform output (up to `max_outputs`), or the event
+/// itself without a transform. No output at all (the filter, or `.items[]` of an empty list) is
+/// "filtered".
+fn materialize(sub: &Subscription, envelope: &serde_json::Value) -> Result<Vec<Option<MappedOutput>>, Unmapped> {
+    let outputs =
+        sub.mapping.apply_all(envelope, sub.config.max_outputs).map_err(|e| Unmapped::Failed(e.to_string()))?;
+    if outputs.is_empty() {
+        return Err(Unmapped::Filtered);
+    }
+    if !sub.mapping.has_transform() {
+        return Ok(vec![None]);
+    }
+    let count = outputs.len() as u32;
+    Ok(outputs.into_iter().enumerate().map(|(i, body)| Some(MappedOutput { index: i as u32, count, body })).collect())
+}
+
+/// Delivers each output in turn, each with its own attempts, retry and dead letter. The record is
+/// finished once every output is delivered, dead-lettered or durably scheduled. Ordered
+/// subscriptions keep order across outputs too: when one must retry, it and every later output
+/// wait in place together.
+async fn deliver_all(
+    ctx: &Ctx,
+    envelope: &serde_json::Value,
+    event: CloudEvent,
+    mut attempts: Vec<Attempt>,
+    outputs: Vec<Option<MappedOutput>>,
+) -> Outcome {
+    let mut finished = true;
+    let mut rest = outputs.into_iter();
+    while let Some(output) = rest.next() {
+        // The attempts so far belong to the first output (the one a retry was scheduled for).
+        let attempts = std::mem::take(&mut attempts);
+        let flight = InFlight { event: event.clone(), output, attempts, violations: Vec::new() };
+        let (next, flight) = one_pass(ctx, envelope, flight).await;
+        match carry_out(ctx, next, flight).await {
+            Outcome::Finished => {}
+            Outcome::Unfinished => finished = false,
+            Outcome::RetryInPlace(mut retry) => {
+                retry.outputs.extend(rest.flatten());
+                return if finished { Outcome::RetryInPlace(retry) } else { Outcome::Unfinished };
+            }
+        }
+    }
+    finished.into()
+}
+
+/// One attempt: a publish to the destination topic, or (unless the circuit says otherwise) an HTTP
+/// request to the rendered target; none for an output that breaks the output schema.
+async fn one_pass(ctx: &Ctx, envelope: &serde_json::Value, mut flight: InFlight) -> (Next, InFlight) {
+    let sub = &ctx.sub;
+    let mapped = flight.output.as_ref().map(|o| &o.body);
+    // Each output is checked on its own (the envelope, without a transform), on every attempt: a
+    // schema tightened since the output was stored applies to its retries too.
+    if let Err(refused) = crate::contract::check(sub.output_schema.as_ref(), mapped.unwrap_or(envelope)) {
+        let next = decide(&sub.policy, Pass::OutputRefused { error: &refused.message }, sub.config.ordered, &mut rand::rng());
+        flight.violations = refused.violations;
+        return (next, flight);
+    }
     let number = flight.attempts.len() as u32 + 1;
+    let traceparent = hookbus_core::trace::traceparent(&tracing::Span::current()).or(flight.event.traceparent.clone());
+    let delivery_id = flight.delivery_id();
+    let out = Outgoing {
+        event: &flight.event,
+        delivery_id: &delivery_id,
+        mapped: mapped.is_some(),
+        number,
+        traceparent: traceparent.as_deref(),
+    };
+    let result = if let Some(d) = &sub.config.destination {
+        // Binary mode: the output (or the event's data) is the record's value.
+        let body = crate::content::body(ContentMode::Binary, &flight.event, mapped);
+        crate::topic::attempt(ctx.publisher.as_ref(), d.topic(), &out, &body).await
+    } else {
+        let body = crate::content::body(sub.config.content_mode(), &flight.event, mapped);
+        match http_attempt(ctx, envelope, &out, body).await {
+            Ok(result) => result,
+            Err(none) => return (decide(&sub.policy, none.as_pass(), sub.config.ordered, &mut rand::rng()), flight),
+        }
+    };
+    record(ctx, result, number, flight)
+}
+
+/// Why a pass made no attempt.
+enum NoAttempt {
+    /// A template of the destination failed on the event.
+    Unrenderable(String),
+    /// The circuit is open: hold off for this long.
+    Deferred { number: u32, wait: std::time::Duration },
+}
+
+impl NoAttempt {
+    fn as_pass(&self) -> Pass<'_> {
+        match self {
+            NoAttempt::Unrenderable(error) => Pass::MappingFailed { error },
+            NoAttempt::Deferred { number, wait } => Pass::Deferred { number: *number, wait: *wait },
+        }
+    }
+}
+
+/// One HTTP attempt to the rendered target, unless the circuit is open.
+async fn http_attempt(
+    ctx: &Ctx,
+    envelope: &serde_json::Value,
+    out: &Outgoing<'_>,
+    body: Vec<u8>,
+) -> Result<crate::deliver::AttemptResult, NoAttempt> {
+    let dest = ctx.sub.destination.render(envelope).map_err(|e| NoAttempt::Unrenderable(e.to_string()))?;
     if let Some(wait) = ctx.endpoint.hold_off() {
-        return (pass(Pass::Deferred { number, wait }), flight);
+        return Err(NoAttempt::Deferred { number: out.number, wait });
     }
     ctx.endpoint.throttle().await;
-    let traceparent = hookbus_core::trace::traceparent(&tracing::Span::current()).or(flight.event.traceparent.clone());
-    let result = ctx.http.attempt(sub, &dest, &flight.event, body, number, traceparent.as_deref()).await;
+    let result = ctx.http.attempt(&ctx.sub, &dest, out, body).await;
+    ctx.endpoint.record(result.failure.as_ref());
+    Ok(result)
+}
+
+/// Metrics, the decision and the attempt log for one attempt.
+fn record(ctx: &Ctx, result: crate::deliver::AttemptResult, number: u32, mut flight: InFlight) -> (Next, InFlight) {
+    let sub = &ctx.sub;
+    let pass = |p: Pass<'_>| decide(&sub.policy, p, sub.config.ordered, &mut rand::rng());
     let mut attempt = result.attempt;
     let labels = OutcomeLabels { subscription: sub.name.clone(), outcome: attempt.outcome.as_str().to_owned() };
     ctx.metrics.attempts.get_or_create(&labels).inc();
     let sub_label = SubLabel { subscription: sub.name.clone() };
     ctx.metrics.attempt_seconds.get_or_create(&sub_label).observe(attempt.latency_ms as f64 / 1000.0);
-    ctx.endpoint.record(result.failure.as_ref());
     let next = pass(Pass::Attempted {
         number,
         failure: result.failure.as_ref(),
@@ -178,7 +308,7 @@ async fn one_pass(ctx: &Ctx, mut flight: InFlight) -> (Next, InFlight) {
     let request_headers = result.request_headers;
     ctx.observe(&flight.event, ObservationKind::Attempted { attempt: attempt.clone(), request_headers });
     if result.failure.is_some() {
-        // Failed attempts travel with the event into its retry or dead letter.
+        // Failed attempts travel with the output into its retry or dead letter.
         flight.attempts.push(attempt);
     } else {
         tracing::info!(status = attempt.status, latency_ms = attempt.latency_ms, "delivered");
@@ -190,7 +320,7 @@ async fn one_pass(ctx: &Ctx, mut flight: InFlight) -> (Next, InFlight) {
 async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
     let sub = &ctx.sub;
     ctx.metrics.event(&sub.name, next.outcome());
-    let InFlight { event, attempts, violations } = flight;
+    let InFlight { event, output, attempts, violations } = flight;
     let now = OffsetDateTime::now_utc();
     if let Some(kind) = observation(&next, now) {
         ctx.observe(&event, kind);
@@ -209,6 +339,7 @@ async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
                 scheduled_at: Some(now),
                 requested_at: None,
                 event,
+                outputs: output.into_iter().collect(),
                 attempts,
                 not_before,
             };
@@ -221,7 +352,7 @@ async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
         }
         Next::DeadLetter { reason, message } => {
             tracing::warn!(status = attempts.last().and_then(|a| a.status), reason = reason.as_str(), %message, "dead-lettering");
-            let mut dl = DeadLetter::new(&sub.name, event, attempts, reason, message);
+            let mut dl = DeadLetter::new(&sub.name, event, attempts, reason, message).with_output(output);
             dl.violations = violations;
             write(ctx, &sub.dlq_topic(), codec::encode(&dl.event.id, &dl)).await
         }

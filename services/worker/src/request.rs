@@ -10,14 +10,24 @@ use crate::Subscription;
 /// Shown instead of a secret header value.
 pub(crate) const REDACTED: &str = "[redacted]";
 
+/// What one attempt sends, apart from the body and the destination.
+pub(crate) struct Outgoing<'a> {
+    pub event: &'a CloudEvent,
+    /// The idempotency key (`webhook-id`): the event id, or `<id>:<index>` for one of several outputs.
+    pub delivery_id: &'a str,
+    /// Whether the body is a transform's output (rather than the event or its data).
+    pub mapped: bool,
+    /// 1 on the first try.
+    pub number: u32,
+    pub traceparent: Option<&'a str>,
+}
+
 pub(crate) fn headers(
     sub: &Subscription,
     configured: &[(String, String)],
-    event: &CloudEvent,
+    out: &Outgoing<'_>,
     body: &[u8],
     ts: i64,
-    number: u32,
-    traceparent: Option<&str>,
 ) -> HeaderMap {
     let mut h = HeaderMap::new();
     // The configured headers as rendered for this event, then the secret ones.
@@ -27,22 +37,22 @@ pub(crate) fn headers(
             h.insert(k, v);
         }
     }
-    crate::content::headers(sub.config.content_mode(), event, sub.mapping.has_transform(), &mut h);
+    crate::content::headers(sub.config.content_mode(), out.event, out.mapped, &mut h);
     let mut put = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::try_from(value) {
             h.insert(name, v);
         }
     };
-    // The event id is stable across retries, redrives and replays: targets dedupe on it.
-    put("webhook-id", &event.id);
-    put("idempotency-key", &event.id);
+    // Stable across retries, redrives and replays: targets dedupe on it.
+    put("webhook-id", out.delivery_id);
+    put("idempotency-key", out.delivery_id);
     put("webhook-timestamp", &ts.to_string());
     // 1 on the first try; lets a target tell retries from first deliveries.
-    put("hookbus-attempt", &number.to_string());
+    put("hookbus-attempt", &out.number.to_string());
     if let Some(key) = &sub.signing_key {
-        put("webhook-signature", &standard_webhooks_signature(key, &event.id, ts, body));
+        put("webhook-signature", &standard_webhooks_signature(key, out.delivery_id, ts, body));
     }
-    if let Some(tp) = traceparent {
+    if let Some(tp) = out.traceparent {
         put("traceparent", tp);
     }
     h
@@ -58,8 +68,9 @@ pub(crate) fn redacted(headers: &HeaderMap, sub: &Subscription) -> Vec<(String, 
         .iter()
         .map(|(name, value)| {
             let name = name.as_str();
-            let secret =
-                named(&sub.secret_headers, name) || (named(&sub.config.headers, name) && credential_name(name));
+            let secret = named(&sub.secret_headers, name)
+                || sub.destination.is_secret_header(name)
+                || (named(&sub.config.headers, name) && credential_name(name));
             let shown =
                 if secret { REDACTED.to_owned() } else { String::from_utf8_lossy(value.as_bytes()).into_owned() };
             (name.to_owned(), shown)
@@ -95,7 +106,8 @@ mod tests {
         let sub = sub();
         let event = CloudEvent::from_body("e-1".into(), "github", "github.push".into(), None, b"{}");
         let configured: Vec<(String, String)> = sub.config.headers.clone().into_iter().collect();
-        let h = headers(&sub, &configured, &event, b"{}", 1_700_000_000, 2, None);
+        let out = Outgoing { event: &event, delivery_id: "e-1", mapped: true, number: 2, traceparent: None };
+        let h = headers(&sub, &configured, &out, b"{}", 1_700_000_000);
         assert_eq!(h["x-crm-credential"], "s3cr3t-value");
         assert_eq!(h["idempotency-key"], "e-1");
         assert_eq!(h["hookbus-attempt"], "2");

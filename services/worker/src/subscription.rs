@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookbus_core::config::{Config, SubscriptionConfig};
+use hookbus_core::config::{Config, SecretRef, SubscriptionConfig, secret_map_path};
 use hookbus_core::contract::Schema;
 use hookbus_core::live::{StartFrom, SubscriptionSpec};
 use hookbus_core::retry::RetryPolicy;
@@ -12,6 +12,7 @@ use hookbus_mapping::Mapping;
 use time::OffsetDateTime;
 
 use crate::WorkerError;
+use crate::destination::SecretValues;
 use crate::health::BreakerConfig;
 
 pub struct Subscription {
@@ -35,6 +36,8 @@ pub struct Subscription {
     pub destination: crate::destination::Destination,
     /// What the mapping's output must match before it is sent.
     pub output_schema: Option<Schema>,
+    /// Outbound authentication (basic, bearer, OAuth2 with its token cache).
+    pub(crate) auth: Option<crate::auth::Auth>,
 }
 
 impl Subscription {
@@ -52,15 +55,17 @@ impl Subscription {
             Some(r) => Some(r.resolve(&format!("subscriptions.{name}.signing_secret"))?.value),
             None => None,
         };
-        Self::assemble(name, config, prefix, secret.as_deref())
+        Self::assemble(name, config, prefix, secret.as_deref(), &BTreeMap::new())
     }
 
     /// A subscription of the live set (config-file or API), its secrets already resolved.
     pub fn from_spec(spec: &SubscriptionSpec, prefix: &str) -> Result<Self, WorkerError> {
-        let mut sub = match &spec.signing_secret {
-            Some(secret) => Self::assemble(&spec.name, &spec.config, prefix, Some(secret))?,
-            None => Self::build(&spec.name, &spec.config, prefix)?,
+        let signing = match (&spec.signing_secret, &spec.config.signing_secret) {
+            (Some(secret), _) => Some(secret.clone()),
+            (None, Some(r)) => Some(r.resolve(&format!("subscriptions.{}.signing_secret", spec.name))?.value),
+            (None, None) => None,
         };
+        let mut sub = Self::assemble(&spec.name, &spec.config, prefix, signing.as_deref(), &spec.secrets)?;
         sub.version = spec.version;
         sub.generation = spec.generation.clone();
         sub.start = match spec.start {
@@ -73,16 +78,38 @@ impl Subscription {
         Ok(sub)
     }
 
+    /// `given` holds secrets resolved elsewhere (the admin API's), by path; other secrets are read
+    /// from their references in `config`.
     fn assemble(
         name: &str,
         config: &SubscriptionConfig,
         prefix: &str,
         secret: Option<&str>,
+        given: &BTreeMap<String, String>,
     ) -> Result<Self, WorkerError> {
         let fail = |message: String| WorkerError::Subscription { subscription: name.to_owned(), message };
+        let resolve = |path: String, r: &SecretRef| match given.get(&path) {
+            Some(v) => Ok(v.clone()),
+            None => r.resolve(&format!("subscriptions.{name}.{path}")).map(|s| s.value),
+        };
+        let mut maps = SecretValues::new();
+        for (map, entries) in &config.secret_maps {
+            let mut values = BTreeMap::new();
+            for (key, r) in entries {
+                values.insert(key.clone(), resolve(secret_map_path(map, key), r)?);
+            }
+            maps.insert(map.clone(), values);
+        }
+        let auth = match &config.auth {
+            Some(a) => {
+                let (path, r) = a.secret();
+                Some(crate::auth::Auth::build(a, resolve(path, r)?).map_err(fail)?)
+            }
+            None => None,
+        };
         let mapping =
             Mapping::compile(config.filter.as_deref(), config.transform.as_deref()).map_err(|e| fail(e.to_string()))?;
-        let destination = crate::destination::Destination::build(config).map_err(|e| fail(e.to_string()))?;
+        let destination = crate::destination::Destination::build(config, maps).map_err(|e| fail(e.to_string()))?;
         let policy = config.retry.policy().map_err(fail)?;
         let output_schema = config.output_schema.as_ref().map(Schema::compile).transpose().map_err(fail)?;
         let signing_key = secret
@@ -116,6 +143,7 @@ impl Subscription {
             secret_headers: BTreeMap::new(),
             destination,
             output_schema,
+            auth,
         })
     }
 
@@ -153,6 +181,7 @@ impl Subscription {
     pub fn owned_topics(&self) -> Vec<String> {
         let mut t = self.consumed_topics();
         t.push(self.dlq_topic());
+        t.extend(self.config.destination.as_ref().map(|d| d.topic().to_owned()));
         t
     }
 }

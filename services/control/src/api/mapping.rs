@@ -45,7 +45,7 @@ pub struct MappingTestInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MappingFailure {
-    /// `mapping_runtime_error` or `mapping_cardinality_error`.
+    /// `mapping_runtime_error` or `mapping_too_many_outputs`.
     pub code: String,
     pub message: String,
 }
@@ -58,9 +58,13 @@ pub struct MappingResult {
     pub selected: bool,
     /// Whether it would be delivered.
     pub passed: bool,
-    /// The body that would be delivered.
+    /// The body that would be delivered (the first, when the transform fans out).
     #[schema(value_type = Option<Object>)]
     pub output: Option<serde_json::Value>,
+    /// Every body that would be delivered, one delivery each (fan-out; at most the
+    /// subscription's `max_outputs`); empty when nothing would be.
+    #[schema(value_type = Vec<Object>)]
+    pub outputs: Vec<serde_json::Value>,
     pub error: Option<MappingFailure>,
 }
 
@@ -129,21 +133,22 @@ pub async fn test(
     }
     let mapping = Mapping::compile(filter.as_deref(), transform.as_deref())
         .map_err(|e| ControlError::Invalid(vec![Problem::new("mapping", e.to_string())]))?;
+    let max_outputs = spec.as_ref().map_or(hookbus_core::config::DEFAULT_MAX_OUTPUTS, |s| s.config.max_outputs);
     let results = events
         .into_iter()
         .map(|(ty, envelope)| {
             let event_id = envelope["id"].as_str().unwrap_or_default().to_owned();
             let selected = spec.as_ref().is_none_or(|s| s.config.wants(&ty));
-            let (passed, output, error) = if !selected {
-                (false, None, None)
+            let (outputs, error) = if !selected {
+                (Vec::new(), None)
             } else {
-                match mapping.apply(&envelope) {
-                    Ok(Some(v)) => (true, Some(v), None),
-                    Ok(None) => (false, None, None),
-                    Err(e) => (false, None, Some(MappingFailure { code: e.code().into(), message: e.to_string() })),
+                match mapping.apply_all(&envelope, max_outputs) {
+                    Ok(outputs) => (outputs, None),
+                    Err(e) => (Vec::new(), Some(MappingFailure { code: e.code().into(), message: e.to_string() })),
                 }
             };
-            MappingResult { event_id, event_type: ty, selected, passed, output, error }
+            let (passed, output) = (!outputs.is_empty(), outputs.first().cloned());
+            MappingResult { event_id, event_type: ty, selected, passed, output, outputs, error }
         })
         .collect();
     Ok(Json(MappingTestOutput { results }))

@@ -2,10 +2,12 @@
 mod auth;
 mod check;
 mod dead_letters;
+mod delivery;
 mod events;
 mod extract;
 mod jobs;
 mod mapping;
+mod merge_patch;
 pub mod model;
 mod openapi;
 mod quarantine;

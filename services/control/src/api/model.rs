@@ -6,6 +6,7 @@ use hookbus_core::live::{Managed, SubscriptionSpec};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::delivery::{AuthInput, AuthView, DeliveryInput, DestinationInput, MethodInput, auth_view, secret_maps_view};
 use crate::crypto::hint;
 
 /// Retry schedule; omitted fields keep their defaults (Svix's schedule, ±20 % jitter, 1h).
@@ -79,8 +80,11 @@ pub struct SubscriptionInput {
     /// CloudEvent types delivered; `github.*` matches a prefix. Empty = all.
     #[serde(default)]
     pub event_types: Vec<String>,
-    /// `http(s)://` URL events are POSTed to.
+    /// `http(s)://` URL events are POSTed to; omitted with a topic `destination`.
+    #[serde(default)]
     pub target: String,
+    /// Publish to a topic instead of calling `target`.
+    pub destination: Option<DestinationInput>,
     /// jq program; the event is delivered when its first output is truthy.
     pub filter: Option<String>,
     /// jq program producing the request body from the CloudEvent.
@@ -105,6 +109,16 @@ pub struct SubscriptionInput {
     pub ordered: bool,
     pub ordered_backlog: Option<usize>,
     pub circuit_breaker: Option<BreakerInput>,
+    /// Most outputs the transform may produce for one event, each delivered on its own (default 100).
+    pub max_outputs: Option<usize>,
+    /// `POST` (default), `PUT` or `PATCH`.
+    pub method: Option<MethodInput>,
+    /// Credentials for the target's API; the secret is stored encrypted, never returned.
+    pub auth: Option<AuthInput>,
+    /// Named maps of secrets (map -> key -> secret) that header templates look up with
+    /// `{{ secret("map"; .data.key) }}`; stored encrypted, never returned.
+    #[serde(default)]
+    pub secret_maps: BTreeMap<String, BTreeMap<String, String>>,
     /// `latest` (default: events accepted from now on), `earliest`, or an RFC 3339 time.
     pub start: Option<String>,
     /// Create paused: nothing is delivered until resumed.
@@ -126,6 +140,7 @@ pub struct SubscriptionPatch {
     pub topic: Option<String>,
     pub event_types: Option<Vec<String>>,
     pub target: Option<String>,
+    pub destination: Option<DestinationInput>,
     pub filter: Option<String>,
     pub transform: Option<String>,
     pub content_mode: Option<ContentModeInput>,
@@ -139,6 +154,14 @@ pub struct SubscriptionPatch {
     pub ordered: Option<bool>,
     pub ordered_backlog: Option<usize>,
     pub circuit_breaker: Option<BreakerInput>,
+    pub max_outputs: Option<usize>,
+    pub method: Option<MethodInput>,
+    /// Merged into the current auth (e.g. `{"scope": "x"}` keeps the secret); `null` removes it.
+    #[schema(value_type = Option<AuthInput>)]
+    pub auth: Option<serde_json::Value>,
+    /// Merged per map and key; a `null` key removes that entry, a `null` map the whole map.
+    #[allow(clippy::type_complexity)] // Spelled out: the OpenAPI schema is derived from it.
+    pub secret_maps: Option<BTreeMap<String, Option<BTreeMap<String, Option<String>>>>>,
     pub start: Option<String>,
     pub paused: Option<bool>,
     /// Replaces the output schema as a whole (`null` removes it).
@@ -185,6 +208,8 @@ pub struct SubscriptionView {
     pub topic: String,
     pub event_types: Vec<String>,
     pub target: String,
+    /// A topic instead of `target`, when set.
+    pub destination: Option<DestinationInput>,
     pub filter: Option<String>,
     pub transform: Option<String>,
     /// The mode in effect (the default resolved when none was set).
@@ -205,6 +230,11 @@ pub struct SubscriptionView {
     pub circuit_breaker: BreakerView,
     /// The output schema: inline, or the file path of a config-file subscription's.
     pub output_schema: Option<serde_json::Value>,
+    pub max_outputs: usize,
+    pub method: MethodInput,
+    pub auth: Option<AuthView>,
+    /// Map -> key -> hint of the secret.
+    pub secret_maps: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -230,6 +260,7 @@ impl SubscriptionView {
             topic: c.topic.clone(),
             event_types: c.event_types.clone(),
             target: c.target.clone(),
+            destination: c.destination.as_ref().map(Into::into),
             filter: c.filter.clone(),
             transform: c.transform.clone(),
             content_mode: c.content_mode().into(),
@@ -256,6 +287,10 @@ impl SubscriptionView {
                 disable_after: c.circuit_breaker.disable_after.clone(),
             },
             output_schema: c.output_schema.as_ref().and_then(|r| serde_json::to_value(r).ok()),
+            max_outputs: c.max_outputs,
+            method: c.method.into(),
+            auth: auth_view(spec),
+            secret_maps: secret_maps_view(spec),
         }
     }
 }
@@ -307,17 +342,37 @@ impl SubscriptionInput {
             serde_json::Value::String(path) => SchemaRef::File { path, schema: None },
             other => SchemaRef::Inline(other),
         });
+        self.delivery().apply(&mut c);
         c
     }
 
-    /// The creation body that describes `spec` (secrets left out), the base a PATCH applies to.
+    /// The delivery settings (fan-out limit, method, auth, secret maps) of this input.
+    pub fn delivery(&self) -> DeliveryInput {
+        DeliveryInput {
+            destination: self.destination.clone(),
+            max_outputs: self.max_outputs,
+            method: self.method,
+            auth: self.auth.clone(),
+            secret_maps: self.secret_maps.clone(),
+        }
+    }
+
+    /// The creation body that describes `spec`, the base a PATCH applies to: the signing secret and
+    /// secret headers left out (PATCH handles them apart), the delivery settings' secrets in (so a
+    /// merge patch keeps what it does not mention). Never shown.
     pub fn of(spec: &SubscriptionSpec) -> Self {
         let c = &spec.config;
+        let delivery = DeliveryInput::of(spec);
         Self {
+            max_outputs: delivery.max_outputs,
+            method: delivery.method,
+            auth: delivery.auth,
+            secret_maps: delivery.secret_maps,
             name: spec.name.clone(),
             topic: c.topic.clone(),
             event_types: c.event_types.clone(),
             target: c.target.clone(),
+            destination: delivery.destination,
             filter: c.filter.clone(),
             transform: c.transform.clone(),
             content_mode: c.content_mode.map(Into::into),
@@ -353,37 +408,4 @@ impl SubscriptionInput {
 /// two-field object cannot fail; this keeps the worker-facing code free of a panic path anyway.
 fn unreachable_config() -> SubscriptionConfig {
     serde_json::from_str(r#"{"topic":"","target":""}"#).expect("a minimal subscription config parses")
-}
-
-/// RFC 7396 JSON merge patch.
-pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
-    use serde_json::Value;
-    match patch {
-        Value::Object(p) => {
-            if !target.is_object() {
-                *target = Value::Object(Default::default());
-            }
-            let t = target.as_object_mut().expect("made an object above");
-            for (k, v) in p {
-                if v.is_null() {
-                    t.remove(k);
-                } else {
-                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
-                }
-            }
-        }
-        other => *target = other.clone(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merge_patch_replaces_clears_and_merges() {
-        let mut t = serde_json::json!({"a": 1, "b": {"c": 2, "d": 3}, "e": "x"});
-        merge_patch(&mut t, &serde_json::json!({"a": 5, "b": {"c": null}, "e": null, "f": [1]}));
-        assert_eq!(t, serde_json::json!({"a": 5, "b": {"d": 3}, "f": [1]}));
-    }
 }

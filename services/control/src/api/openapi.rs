@@ -5,7 +5,9 @@ use axum::response::IntoResponse;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{check, dead_letters, events, jobs, mapping, model, quarantine, series, sources, stats, subscriptions};
+use super::{
+    check, dead_letters, delivery, events, jobs, mapping, model, quarantine, series, sources, stats, subscriptions,
+};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{Problem, jobs as job_model};
 
@@ -58,6 +60,7 @@ impl utoipa::Modify for Bearer {
         ErrorBody, ErrorDetail, Problem,
         model::SubscriptionInput, model::SubscriptionPatch, model::SubscriptionView, model::SubscriptionList,
         model::RetryInput, model::BreakerInput, model::RetryView, model::BreakerView, model::ManagedBy,
+        delivery::MethodInput, delivery::AuthInput, delivery::AuthView, delivery::DestinationInput,
         stats::Stats, events::EventPage, events::EventSummary, events::DeliveryStatus, events::EventDetail, events::DeliveryView,
         events::AttemptView, events::Header, jobs::Queued, jobs::RedriveInput, jobs::ReplayInput,
         job_model::Job, job_model::JobState, sources::SourceList, sources::SourceView, sources::RejectionView,

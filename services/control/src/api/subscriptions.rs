@@ -11,8 +11,10 @@ use time::OffsetDateTime;
 use axum::extract::State;
 
 use super::St;
+use super::delivery::strip;
 use super::extract::{ApiJson, parse};
-use super::model::{SubscriptionInput, SubscriptionList, SubscriptionPatch, SubscriptionView, merge_patch};
+use super::merge_patch::merge_patch;
+use super::model::{SubscriptionInput, SubscriptionList, SubscriptionPatch, SubscriptionView};
 use crate::crypto::SealError;
 use crate::error::ErrorBody;
 use crate::live::{aad, api_spec};
@@ -20,12 +22,15 @@ use crate::plane::Inner;
 use crate::store::{StoreError, StoredSubscription};
 use crate::{ControlError, Problem, validate};
 
-fn seal_all(
-    inner: &Inner,
-    name: &str,
-    generation: &str,
-    input: &SubscriptionInput,
-) -> Result<(Option<String>, BTreeMap<String, String>), ControlError> {
+/// The sealed secrets of `input`: the signing secret, the secret headers, and the delivery
+/// settings' secrets by path (`auth.password`, `secret_maps.MAP.KEY`).
+struct Sealed {
+    signing: Option<String>,
+    headers: BTreeMap<String, String>,
+    others: BTreeMap<String, String>,
+}
+
+fn seal_all(inner: &Inner, name: &str, generation: &str, input: &SubscriptionInput) -> Result<Sealed, ControlError> {
     let seal = |field: String, value: &str| {
         inner.sealer.seal(value, &aad(name, generation, &field)).map_err(|e| match e {
             SealError::NoKey => ControlError::Invalid(vec![Problem::new(field.clone(), e.to_string())]),
@@ -37,7 +42,12 @@ fn seal_all(
     for (k, v) in &input.secret_headers {
         headers.insert(k.clone(), seal(format!("secret_headers.{k}"), v)?);
     }
-    Ok((signing, headers))
+    let mut others = BTreeMap::new();
+    for (path, v) in input.delivery().secrets() {
+        let sealed = seal(path.clone(), &v)?;
+        others.insert(path, sealed);
+    }
+    Ok(Sealed { signing, headers, others })
 }
 
 fn store_err(e: StoreError) -> ControlError {
@@ -63,9 +73,10 @@ pub async fn create(State(inner): St, ApiJson(input): ApiJson<SubscriptionInput>
     if config_managed(&inner, &input.name) {
         return Err(ControlError::ManagedByConfig(input.name));
     }
-    let (config, start) = validate::check(&inner.config, &inner.guard, &input).map_err(ControlError::Invalid)?;
+    let (mut config, start) = validate::check(&inner.config, &inner.guard, &input).map_err(ControlError::Invalid)?;
+    strip(&mut config);
     let generation = uuid::Uuid::now_v7().to_string();
-    let (signing_secret, secret_headers) = seal_all(&inner, &input.name, &generation, &input)?;
+    let sealed = seal_all(&inner, &input.name, &generation, &input)?;
     let now = OffsetDateTime::now_utc();
     let stored = StoredSubscription {
         name: input.name.clone(),
@@ -74,8 +85,9 @@ pub async fn create(State(inner): St, ApiJson(input): ApiJson<SubscriptionInput>
         paused: input.paused,
         start,
         config,
-        signing_secret,
-        secret_headers,
+        signing_secret: sealed.signing,
+        secret_headers: sealed.headers,
+        sealed: sealed.others,
         created_at: now,
         updated_at: now,
     };
@@ -179,15 +191,17 @@ pub async fn patch(
         serde_json::from_value(base).map_err(|e| ControlError::Invalid(vec![Problem::new("body", e.to_string())]))?;
     input.signing_secret = signing_secret;
     input.secret_headers = secret_headers;
-    let (config, start) = validate::check(&inner.config, &inner.guard, &input).map_err(ControlError::Invalid)?;
-    let (signing_secret, secret_headers) = seal_all(&inner, &name, &stored.generation, &input)?;
+    let (mut config, start) = validate::check(&inner.config, &inner.guard, &input).map_err(ControlError::Invalid)?;
+    strip(&mut config);
+    let sealed = seal_all(&inner, &name, &stored.generation, &input)?;
     let next = StoredSubscription {
         version: stored.version + 1,
         paused: input.paused,
         start,
         config,
-        signing_secret,
-        secret_headers,
+        signing_secret: sealed.signing,
+        secret_headers: sealed.headers,
+        sealed: sealed.others,
         updated_at: OffsetDateTime::now_utc(),
         ..stored.clone()
     };

@@ -36,6 +36,10 @@ pub struct StoredSubscription {
     pub config: SubscriptionConfig,
     pub signing_secret: Option<String>,
     pub secret_headers: BTreeMap<String, String>,
+    /// The other settings' secrets, sealed, by the path that names them (`auth.client_secret`,
+    /// `secret_maps.MAP.KEY`); their references in `config` are empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sealed: BTreeMap<String, String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]

@@ -2,6 +2,7 @@
 //! unknown keys rejected. `Config::load` returns every problem at once, each with its key.
 mod admin;
 mod schema;
+mod delivery;
 mod secret;
 mod sections;
 mod source;
@@ -17,6 +18,9 @@ use std::collections::BTreeMap;
 
 pub use admin::{AdminConfig, AdminToken, TokenScope};
 pub use schema::SchemaRef;
+pub use delivery::{
+    DEFAULT_MAX_OUTPUTS, DestinationConfig, HttpMethod, MAX_OUTPUTS_CEILING, OutboundAuth, SecretMaps, secret_map_path,
+};
 pub use secret::{Secret, SecretRef};
 pub use sections::{
     BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, ServerConfig,

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::schema::SchemaRef;
+use super::delivery::{DestinationConfig, HttpMethod, OutboundAuth, SecretMaps, default_max_outputs};
 use super::secret::SecretRef;
 use crate::retry::{DEFAULT_SCHEDULE_SECS, RetryPolicy};
 
@@ -16,8 +17,12 @@ pub struct SubscriptionConfig {
     /// CloudEvent types delivered; `github.*` matches a prefix. Empty = all.
     #[serde(default)]
     pub event_types: Vec<String>,
-    /// `http(s)://` URL events are POSTed to.
+    /// `http(s)://` URL events are POSTed to; empty with a topic `destination`.
+    #[serde(default)]
     pub target: String,
+    /// Publish to a topic instead of calling `target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<DestinationConfig>,
     /// jq program; the event is delivered when its first output is truthy.
     #[serde(default)]
     pub filter: Option<String>,
@@ -59,6 +64,19 @@ pub struct SubscriptionConfig {
     /// that breaks it is dead-lettered with reason `output_schema` and never sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_schema: Option<SchemaRef>,
+    /// Most outputs the transform may produce for one event; each output is a delivery of its own
+    /// (fan-out). An event with more is dead-lettered, nothing of it sent.
+    #[serde(default = "default_max_outputs")]
+    pub max_outputs: usize,
+    /// `POST` (default), `PUT` or `PATCH`.
+    #[serde(default, skip_serializing_if = "HttpMethod::is_post")]
+    pub method: HttpMethod,
+    /// Credentials for the target's API: basic, a bearer token, or OAuth2 client credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<OutboundAuth>,
+    /// Named secret maps that header templates look values up in by a key from the event.
+    #[serde(default, skip_serializing_if = "SecretMaps::is_empty")]
+    pub secret_maps: SecretMaps,
 }
 
 /// The CloudEvents HTTP content mode of deliveries.

@@ -196,3 +196,21 @@ fn schema_problems_name_the_key_and_the_file() {
     let bad_type = Config::from_toml(&GOOD.replace("retry = {", "output_schema = 3\nretry = {"), "t").unwrap_err();
     assert!(bad_type.to_string().contains("file path"), "{bad_type}");
 }
+
+#[test]
+fn delivery_settings_are_validated_with_their_keys() {
+    let topic = |dest: &str| GOOD.replace("target = \"http://127.0.0.1:9000/hooks\"", dest);
+    let c = Config::from_toml(&topic("destination = { kind = \"topic\", topic = \"crm-mapped\" }"), "t").unwrap();
+    assert_eq!(c.subscriptions["crm"].destination.as_ref().map(|d| d.topic()), Some("crm-mapped"));
+    let found = issues(&topic("destination = { kind = \"topic\", topic = \"github\" }"));
+    assert_eq!(found[0].key, "subscriptions.crm.destination.topic", "{found:?}");
+    assert!(found[0].message.contains("source topic"), "{}", found[0].message);
+    let both = GOOD.replace("retry = {", "destination = { kind = \"topic\", topic = \"out\" }\nretry = {");
+    assert_eq!(issues(&both)[0].key, "subscriptions.crm.target");
+    let found = issues(&GOOD.replace("retry = {", "max_outputs = 0\nmethod = \"GET\"\nretry = {"));
+    assert!(found.iter().any(|i| i.key.contains("method") && i.message.contains("PATCH")), "{found:?}");
+    let found = issues(&GOOD.replace("retry = {", "max_outputs = 0\nretry = {"));
+    assert_eq!(found[0].key, "subscriptions.crm.max_outputs", "{found:?}");
+    let found = issues(&GOOD.replace("retry = {", "auth = { kind = \"bearer\", token = {} }\nretry = {"));
+    assert_eq!(found[0].key, "subscriptions.crm.auth.token", "{found:?}");
+}

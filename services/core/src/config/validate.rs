@@ -157,10 +157,24 @@ pub fn subscription_issues(c: &Config, name: &str, s: &SubscriptionConfig) -> Ve
     if !topics.contains(&s.topic.as_str()) {
         issue(format!("{key}.topic"), format!("no source produces `{}`; topics are: {}", s.topic, topics.join(", ")));
     }
-    match url::Url::parse(&s.target) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-        Ok(_) => issue(format!("{key}.target"), "must be an http:// or https:// URL with a host".into()),
-        Err(e) => issue(format!("{key}.target"), format!("`{}` is not a URL: {e}", s.target)),
+    match (&s.destination, url::Url::parse(&s.target)) {
+        (Some(d), _) => {
+            let topic = d.topic();
+            if !s.target.is_empty() {
+                issue(format!("{key}.target"), "a topic destination has no target URL; remove `target`".into());
+            }
+            if !valid_name(topic) {
+                issue(format!("{key}.destination.topic"), NAME_RULE.into());
+            } else if topic == s.topic || topics.contains(&topic) {
+                issue(
+                    format!("{key}.destination.topic"),
+                    format!("`{topic}` is a source topic; publish mapped events to a topic of their own"),
+                );
+            }
+        }
+        (None, Ok(u)) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        (None, Ok(_)) => issue(format!("{key}.target"), "must be an http:// or https:// URL with a host".into()),
+        (None, Err(e)) => issue(format!("{key}.target"), format!("`{}` is not a URL: {e}", s.target)),
     }
     if let Some(sec) = &s.signing_secret
         && let Some(m) = sec.shape_error()
@@ -225,6 +239,9 @@ pub fn subscription_issues(c: &Config, name: &str, s: &SubscriptionConfig) -> Ve
     }
     if let Some(Err(m)) = s.output_schema.as_ref().map(schema_issue) {
         issue(format!("{key}.output_schema"), m);
+    }
+    for (field, message) in super::delivery::issues(s.max_outputs, s.auth.as_ref(), &s.secret_maps) {
+        issue(format!("{key}.{field}"), message);
     }
     out
 }

@@ -2,7 +2,7 @@
 
 use super::{apply, push_event};
 use crate::{CARDINALITY_COUNT_LIMIT, Mapping, MappingError};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 #[test]
@@ -131,4 +131,25 @@ fn debug_does_not_dump_programs() {
     let mapping = Mapping::compile(Some("true"), None).unwrap();
     assert_eq!(format!("{mapping:?}"), "Mapping { filter: true, transform: false }");
     assert!(mapping.has_filter() && !mapping.has_transform());
+}
+
+#[test]
+fn apply_all_fans_out_in_order_and_caps_the_outputs() {
+    let event = push_event();
+    let m = Mapping::compile(Some(r#".type == "github.push""#), Some(".data.commits[] | .id[0:7]")).unwrap();
+    assert_eq!(m.apply_all(&event, 2).unwrap(), vec![json!("9fceb02"), json!("0123456")]);
+    assert_eq!(m.apply_all(&event, 1), Err(MappingError::TooManyOutputs { max: 1 }));
+    let other = json!({"type": "github.star", "data": {"commits": [{"id": "x"}]}});
+    assert_eq!(m.apply_all(&other, 10).unwrap(), Vec::<Value>::new(), "filtered");
+    let none = Mapping::compile(None, Some(".data.commits[] | select(.message == \"none\")")).unwrap();
+    assert!(none.apply_all(&event, 10).unwrap().is_empty(), "no output is nothing to deliver");
+    // An endless generator stops at the cap; a runtime error in any output fails the event.
+    assert!(matches!(
+        Mapping::compile(None, Some("repeat(1)")).unwrap().apply_all(&event, 5),
+        Err(MappingError::TooManyOutputs { max: 5 })
+    ));
+    let broken = Mapping::compile(None, Some(".data.commits[] | .id | tonumber")).unwrap();
+    assert_eq!(broken.apply_all(&event, 10).unwrap_err().code(), "mapping_runtime_error");
+    let bare = Mapping::compile(None, None).unwrap();
+    assert_eq!(bare.apply_all(&event, 1).unwrap(), vec![event.clone()], "no transform: the envelope itself");
 }
