@@ -227,7 +227,8 @@ async fn one_pass(ctx: &Ctx, envelope: &serde_json::Value, mut flight: InFlight)
     // Each output is checked on its own (the envelope, without a transform), on every attempt: a
     // schema tightened since the output was stored applies to its retries too.
     if let Err(refused) = crate::contract::check(sub.output_schema.as_ref(), mapped.unwrap_or(envelope)) {
-        let next = decide(&sub.policy, Pass::OutputRefused { error: &refused.message }, sub.config.ordered, &mut rand::rng());
+        let next =
+            decide(&sub.policy, Pass::OutputRefused { error: &refused.message }, sub.config.ordered, &mut rand::rng());
         flight.violations = refused.violations;
         return (next, flight);
     }

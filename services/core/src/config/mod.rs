@@ -1,8 +1,8 @@
 //! The configuration file: one TOML file, overridable by `HOOKBUS_SECTION__KEY` environment variables,
 //! unknown keys rejected. `Config::load` returns every problem at once, each with its key.
 mod admin;
-mod schema;
 mod delivery;
+mod schema;
 mod secret;
 mod sections;
 mod source;
@@ -17,10 +17,10 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub use admin::{AdminConfig, AdminToken, TokenScope};
-pub use schema::SchemaRef;
 pub use delivery::{
     DEFAULT_MAX_OUTPUTS, DestinationConfig, HttpMethod, MAX_OUTPUTS_CEILING, OutboundAuth, SecretMaps, secret_map_path,
 };
+pub use schema::SchemaRef;
 pub use secret::{Secret, SecretRef};
 pub use sections::{
     BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, ServerConfig,

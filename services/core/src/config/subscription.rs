@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::schema::SchemaRef;
 use super::delivery::{DestinationConfig, HttpMethod, OutboundAuth, SecretMaps, default_max_outputs};
+use super::schema::SchemaRef;
 use super::secret::SecretRef;
 use crate::retry::{DEFAULT_SCHEDULE_SECS, RetryPolicy};
 
