@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 use tokio::sync::watch;
 
+use super::metrics::{LogMetrics, SkipLabels};
 use super::store;
 use crate::{BrokerError, Consumer, Position, Received};
 
@@ -26,6 +27,7 @@ pub struct EmbeddedConsumer {
     buffer: VecDeque<Received>,
     cursor: usize,
     appended: watch::Receiver<u64>,
+    metrics: LogMetrics,
 }
 
 impl EmbeddedConsumer {
@@ -35,9 +37,11 @@ impl EmbeddedConsumer {
         group: &str,
         topics: &[String],
         appended: watch::Receiver<u64>,
+        metrics: LogMetrics,
     ) -> Result<Self, BrokerError> {
         let mut fetch_from = HashMap::new();
         for t in topics {
+            store::register(&conn, group, t).map_err(|e| store::sql_err(&path, &e))?;
             fetch_from.insert(t.clone(), store::committed(&conn, group, t).map_err(|e| store::err(&path, e))?);
         }
         Ok(Self {
@@ -50,6 +54,7 @@ impl EmbeddedConsumer {
             buffer: VecDeque::new(),
             cursor: 0,
             appended,
+            metrics,
         })
     }
 
@@ -69,6 +74,16 @@ impl EmbeddedConsumer {
             })
             .await
             .map_err(|e| store::err(&self.path, e))??;
+            if let Some(first) = batch.first().filter(|r| r.offset > from) {
+                // Offsets are dense from a topic's retained start: a gap means retention removed
+                // records this group had not read (only the size cap does that to a group).
+                tracing::warn!(
+                    topic = %topic, group = %self.group, from, start = first.offset,
+                    "consumer was behind the retained start of the log; resuming at the start"
+                );
+                let labels = SkipLabels { topic: topic.clone(), group: self.group.clone() };
+                self.metrics.skipped.get_or_create(&labels).inc_by((first.offset - from) as u64);
+            }
             if let Some(last) = batch.last() {
                 self.fetch_from.insert(topic, last.offset + 1);
                 self.buffer.extend(batch);

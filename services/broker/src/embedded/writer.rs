@@ -44,9 +44,14 @@ pub(super) fn spawn(
                         notify.send_modify(|v| *v += 1);
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, path = %path.display(), "embedded log append failed");
+                        let err = store::sql_err(&path, &e);
+                        if err.is_transient() {
+                            tracing::warn!(error = %e, path = %path.display(), "embedded log append failed: disk full");
+                        } else {
+                            tracing::error!(error = %e, path = %path.display(), "embedded log append failed");
+                        }
                         for a in batch.drain(..) {
-                            let _ = a.reply.send(Err(store::err(&path, &e)));
+                            let _ = a.reply.send(Err(store::sql_err(&path, &e)));
                         }
                     }
                 }

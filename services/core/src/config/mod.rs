@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 pub use admin::{AdminConfig, AdminToken, TokenScope};
 pub use secret::{Secret, SecretRef};
 pub use sections::{
-    BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, ServerConfig,
-    TelemetryConfig, WorkerConfig,
+    BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, RetentionLimits,
+    ServerConfig, TelemetryConfig, TopicRetention, WorkerConfig,
 };
 pub use source::{Handshake, HmacAlgorithm, HmacParams, HmacSigned, RateLimit, SchemeKind, SigEncoding, SourceConfig};
 pub use subscription::{BreakerSettings, ContentMode, RetryConfig, SubscriptionConfig};
