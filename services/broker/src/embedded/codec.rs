@@ -10,12 +10,23 @@ const FORMAT_ZSTD_POSTCARD: u8 = 1;
 
 type Parts = (Option<Vec<u8>>, Vec<(String, Vec<u8>)>, Vec<u8>);
 
-pub(super) fn encode(r: &Record) -> Result<Vec<u8>, String> {
-    let plain = postcard::to_allocvec(&(&r.key, &r.headers, &r.payload)).map_err(|e| e.to_string())?;
-    let mut out = Vec::with_capacity(plain.len() / 2 + 16);
-    out.push(FORMAT_ZSTD_POSTCARD);
-    zstd::stream::copy_encode(plain.as_slice(), &mut out, LEVEL).map_err(|e| e.to_string())?;
-    Ok(out)
+/// Encodes records for storage. It keeps one zstd context: making one per record (as the one-shot
+/// helpers do) costs more than compressing a webhook.
+pub(super) struct Encoder(zstd::bulk::Compressor<'static>);
+
+impl Encoder {
+    pub(super) fn new() -> Result<Self, String> {
+        zstd::bulk::Compressor::new(LEVEL).map(Self).map_err(|e| e.to_string())
+    }
+
+    pub(super) fn encode(&mut self, r: &Record) -> Result<Vec<u8>, String> {
+        let plain = postcard::to_allocvec(&(&r.key, &r.headers, &r.payload)).map_err(|e| e.to_string())?;
+        let compressed = self.0.compress(&plain).map_err(|e| e.to_string())?;
+        let mut out = Vec::with_capacity(compressed.len() + 1);
+        out.push(FORMAT_ZSTD_POSTCARD);
+        out.extend_from_slice(&compressed);
+        Ok(out)
+    }
 }
 
 pub(super) fn decode(data: &[u8], timestamp_ms: i64) -> Result<Record, String> {
@@ -39,10 +50,11 @@ mod tests {
             payload: br#"{"ref":"refs/heads/main","ref2":"refs/heads/main"}"#.to_vec(),
             timestamp_ms: 42,
         };
-        let data = encode(&r).unwrap();
+        let mut enc = Encoder::new().unwrap();
+        let data = enc.encode(&r).unwrap();
         assert_eq!(decode(&data, 42).unwrap(), r);
         let none = Record { key: None, ..r };
-        assert_eq!(decode(&encode(&none).unwrap(), 42).unwrap(), none);
+        assert_eq!(decode(&enc.encode(&none).unwrap(), 42).unwrap(), none, "the context is reused");
         assert!(decode(&[9, 1, 2], 0).unwrap_err().contains("format byte"));
         assert!(decode(&[], 0).is_err());
         assert!(decode(&[FORMAT_ZSTD_POSTCARD, 1, 2, 3], 0).is_err(), "not zstd");

@@ -82,6 +82,7 @@ fn from_first_layout(tx: &rusqlite::Transaction<'_>) -> Result<u64, String> {
     )
     .map_err(e)?;
     let mut copied = 0u64;
+    let mut encoder = codec::Encoder::new()?;
     {
         let mut rows = tx
             .prepare(
@@ -101,7 +102,7 @@ fn from_first_layout(tx: &rusqlite::Transaction<'_>) -> Result<u64, String> {
                 payload: row.get(4).map_err(e)?,
                 timestamp_ms: row.get(5).map_err(e)?,
             };
-            let data = codec::encode(&record)?;
+            let data = encoder.encode(&record)?;
             insert
                 .execute(rusqlite::params![store::id_range(topic_id).0 + offset, record.timestamp_ms, data])
                 .map_err(e)?;

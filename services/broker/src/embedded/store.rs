@@ -55,11 +55,22 @@ pub(super) fn topic_id(conn: &Connection, topic: &str, create: bool) -> rusqlite
 }
 
 /// Appends inside the caller's transaction; returns the record's offset.
-pub(super) fn append(tx: &rusqlite::Transaction<'_>, topic: &str, r: &Record) -> rusqlite::Result<i64> {
+pub(super) fn append(
+    tx: &rusqlite::Transaction<'_>,
+    encoder: &mut codec::Encoder,
+    topic: &str,
+    r: &Record,
+) -> rusqlite::Result<i64> {
     // Cached statements: this runs once per record inside the group-commit transaction.
-    let id = topic_id(tx, topic, true)?.unwrap_or_default();
-    let next: i64 = tx.prepare_cached("SELECT next_offset FROM topics WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
-    let data = codec::encode(r).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let found = tx
+        .prepare_cached("SELECT id, next_offset FROM topics WHERE name = ?1")?
+        .query_row([topic], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (id, next): (i64, i64) = match found {
+        Some(row) => row,
+        None => (topic_id(tx, topic, true)?.unwrap_or_default(), 0),
+    };
+    let data = encoder.encode(r).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
     tx.prepare_cached("INSERT INTO log (id, timestamp_ms, data) VALUES (?1, ?2, ?3)")?.execute(params![
         id_range(id).0 + next,
         r.timestamp_ms,
@@ -136,4 +147,27 @@ pub(super) fn commit(conn: &mut Connection, group: &str, positions: &[(String, i
         .execute(params![group, topic, offset])?;
     }
     tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_transient_and_other_failures_are_not() {
+        let path = Path::new("/var/lib/hookbus/log.db");
+        let full = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL), None);
+        let e = sql_err(path, &full);
+        assert!(matches!(e, BrokerError::Full { .. }) && e.is_transient(), "{e:?}");
+        assert!(e.to_string().contains("disk full") && e.to_string().contains("log.db"), "{e}");
+        let corrupt = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT), None);
+        assert!(!sql_err(path, &corrupt).is_transient());
+    }
+
+    #[test]
+    fn topics_get_disjoint_row_id_ranges() {
+        let (lo, hi) = id_range(3);
+        assert_eq!((lo, hi), (3 << OFFSET_BITS, 4 << OFFSET_BITS));
+        assert_eq!(id_range(4).0, hi);
+    }
 }
