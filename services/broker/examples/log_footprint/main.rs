@@ -6,6 +6,7 @@
 //! "before": the first layout (docs/decisions/0001) written as its group commit did, batches of
 //! `concurrency` records. "after": the real `EmbeddedBroker`, `concurrency` publishers at once; then
 //! steady state under a size cap: retention keeps about half the events while as many more are written.
+//! It also times the migration of the first-layout file.
 #[path = "../../tests/support/corpus.rs"]
 mod corpus;
 #[path = "../../tests/support/first_layout.rs"]
@@ -85,6 +86,10 @@ async fn main() {
     let secs = started.elapsed().as_secs_f64();
     drop(conn);
     report("before (first layout)", on_disk(&old), events, body, Some(secs));
+    let started = Instant::now();
+    drop(EmbeddedBroker::open(&old).unwrap());
+    let secs = started.elapsed().as_secs_f64();
+    println!("migrating that file on open: {secs:.1} s, then {} bytes on disk", on_disk(&old));
 
     let new = dir.path().join("compact.db");
     let broker = EmbeddedBroker::open(&new).unwrap();
