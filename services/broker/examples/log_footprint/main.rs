@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use hookbus_broker::embedded::EmbeddedBroker;
-use hookbus_broker::{Publisher, Record};
+use hookbus_broker::{Broker, Publisher, Record};
 use hookbus_core::config::EmbeddedConfig;
 
 fn on_disk(path: &Path) -> u64 {
@@ -97,6 +97,15 @@ async fn main() {
     publish_all(&broker, &records, concurrency).await;
     let secs = started.elapsed().as_secs_f64();
     report("after (compact)", on_disk(&new), events, body, Some(secs));
+    let mut reader = broker.reader(&["github".into(), "stripe".into(), "shopify".into()]).unwrap();
+    let started = Instant::now();
+    let mut read = 0;
+    while reader.poll(std::time::Duration::from_millis(200)).await.unwrap().is_some() {
+        read += 1;
+    }
+    // The last empty poll waited 200 ms for nothing; it is not reading time.
+    let secs = (started.elapsed().as_secs_f64() - 0.2).max(1e-3);
+    println!("reading them back (compact): {read} records, {:.0} records/s", read as f64 / secs);
     drop(broker);
 
     // Steady state: a size cap keeping about half of what was written, then as much again written

@@ -29,13 +29,31 @@ impl Encoder {
     }
 }
 
-pub(super) fn decode(data: &[u8], timestamp_ms: i64) -> Result<Record, String> {
-    let Some((&FORMAT_ZSTD_POSTCARD, compressed)) = data.split_first() else {
-        return Err(format!("unknown record format byte {:?}", data.first()));
-    };
-    let plain = zstd::stream::decode_all(compressed).map_err(|e| e.to_string())?;
-    let (key, headers, payload): Parts = postcard::from_bytes(&plain).map_err(|e| e.to_string())?;
-    Ok(Record { key, headers, payload, timestamp_ms })
+/// Decodes stored records, keeping one zstd context like [`Encoder`].
+pub(super) struct Decoder(zstd::bulk::Decompressor<'static>);
+
+/// Largest record a frame header may announce; a corrupt header must not allocate more.
+const MAX_RECORD: u64 = 256 * 1024 * 1024;
+
+impl Decoder {
+    pub(super) fn new() -> Result<Self, String> {
+        zstd::bulk::Decompressor::new().map(Self).map_err(|e| e.to_string())
+    }
+
+    pub(super) fn decode(&mut self, data: &[u8], timestamp_ms: i64) -> Result<Record, String> {
+        let Some((&FORMAT_ZSTD_POSTCARD, compressed)) = data.split_first() else {
+            return Err(format!("unknown record format byte {:?}", data.first()));
+        };
+        // The encoder's frames carry their content size: decompress into exactly that.
+        let size = match zstd::zstd_safe::get_frame_content_size(compressed) {
+            Ok(Some(n)) if n <= MAX_RECORD => n as usize,
+            Ok(_) => return Err("record frame without a usable content size".into()),
+            Err(e) => return Err(format!("not a zstd frame: {e:?}")),
+        };
+        let plain = self.0.decompress(compressed, size).map_err(|e| e.to_string())?;
+        let (key, headers, payload): Parts = postcard::from_bytes(&plain).map_err(|e| e.to_string())?;
+        Ok(Record { key, headers, payload, timestamp_ms })
+    }
 }
 
 #[cfg(test)]
@@ -50,13 +68,16 @@ mod tests {
             payload: br#"{"ref":"refs/heads/main","ref2":"refs/heads/main"}"#.to_vec(),
             timestamp_ms: 42,
         };
-        let mut enc = Encoder::new().unwrap();
+        let (mut enc, mut dec) = (Encoder::new().unwrap(), Decoder::new().unwrap());
         let data = enc.encode(&r).unwrap();
-        assert_eq!(decode(&data, 42).unwrap(), r);
+        assert_eq!(dec.decode(&data, 42).unwrap(), r);
         let none = Record { key: None, ..r };
-        assert_eq!(decode(&enc.encode(&none).unwrap(), 42).unwrap(), none, "the context is reused");
-        assert!(decode(&[9, 1, 2], 0).unwrap_err().contains("format byte"));
-        assert!(decode(&[], 0).is_err());
-        assert!(decode(&[FORMAT_ZSTD_POSTCARD, 1, 2, 3], 0).is_err(), "not zstd");
+        assert_eq!(dec.decode(&enc.encode(&none).unwrap(), 42).unwrap(), none, "the contexts are reused");
+        assert!(dec.decode(&[9, 1, 2], 0).unwrap_err().contains("format byte"));
+        assert!(dec.decode(&[], 0).is_err());
+        assert!(dec.decode(&[FORMAT_ZSTD_POSTCARD, 1, 2, 3], 0).is_err(), "not zstd");
+        let mut truncated = data.clone();
+        truncated.truncate(data.len() - 3);
+        assert!(dec.decode(&truncated, 0).is_err(), "a cut record is an error, not a short one");
     }
 }

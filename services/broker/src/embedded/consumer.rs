@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use tokio::sync::watch;
 
 use super::metrics::{LogMetrics, SkipLabels};
-use super::store;
+use super::{codec, store};
 use crate::{BrokerError, Consumer, Position, Received};
 
 const FETCH: usize = 256;
@@ -17,7 +17,8 @@ const FETCH: usize = 256;
 const FOREIGN_POLL: Duration = Duration::from_millis(200);
 
 pub struct EmbeddedConsumer {
-    conn: Arc<Mutex<Connection>>,
+    /// The connection, and the decoder used with it (both only inside blocking tasks).
+    conn: Arc<Mutex<(Connection, codec::Decoder)>>,
     path: PathBuf,
     group: String,
     topics: Vec<String>,
@@ -44,8 +45,9 @@ impl EmbeddedConsumer {
             store::register(&conn, group, t).map_err(|e| store::sql_err(&path, &e))?;
             fetch_from.insert(t.clone(), store::committed(&conn, group, t).map_err(|e| store::err(&path, e))?);
         }
+        let decoder = codec::Decoder::new().map_err(|e| store::err(&path, e))?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            conn: Arc::new(Mutex::new((conn, decoder))),
             path,
             group: group.to_owned(),
             topics: topics.to_vec(),
@@ -69,8 +71,9 @@ impl EmbeddedConsumer {
             let conn = self.conn.clone();
             let t = topic.clone();
             let batch = tokio::task::spawn_blocking(move || {
-                let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-                store::read(&conn, &t, from, FETCH)
+                let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+                let (conn, decoder) = &mut *guard;
+                store::read(conn, decoder, &t, from, FETCH)
             })
             .await
             .map_err(|e| store::err(&self.path, e))??;
@@ -126,8 +129,8 @@ impl Consumer for EmbeddedConsumer {
         let group = self.group.clone();
         let positions: Vec<(String, i64)> = positions.iter().map(|p| (p.topic.clone(), p.offset)).collect();
         tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            store::commit(&mut conn, &group, &positions)
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            store::commit(&mut guard.0, &group, &positions)
         })
         .await
         .map_err(|e| store::err(&self.path, e))?
@@ -153,8 +156,8 @@ impl Consumer for EmbeddedConsumer {
         let conn = self.conn.clone();
         let t = topic.to_owned();
         let next = tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            store::next_offset(&conn, &t)
+            let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            store::next_offset(&guard.0, &t)
         })
         .await
         .map_err(|e| store::err(&self.path, e))?

@@ -85,7 +85,13 @@ pub(super) fn append(
 }
 
 /// Up to `limit` records of `topic` from `from` on.
-pub(super) fn read(conn: &Connection, topic: &str, from: i64, limit: usize) -> Result<Vec<Received>, BrokerError> {
+pub(super) fn read(
+    conn: &Connection,
+    decoder: &mut codec::Decoder,
+    topic: &str,
+    from: i64,
+    limit: usize,
+) -> Result<Vec<Received>, BrokerError> {
     let storage = |e: rusqlite::Error| BrokerError::Storage { path: "(embedded)".into(), message: e.to_string() };
     let Some(id) = topic_id(conn, topic, false).map_err(storage)? else { return Ok(Vec::new()) };
     let (lo, hi) = id_range(id);
@@ -101,7 +107,7 @@ pub(super) fn read(conn: &Connection, topic: &str, from: i64, limit: usize) -> R
     for row in rows {
         let (rowid, timestamp_ms, data) = row.map_err(storage)?;
         let offset = rowid - lo;
-        let record = codec::decode(&data, timestamp_ms).map_err(|message| BrokerError::Corrupt {
+        let record = decoder.decode(&data, timestamp_ms).map_err(|message| BrokerError::Corrupt {
             topic: topic.to_owned(),
             offset,
             message,
