@@ -63,6 +63,7 @@ pub async fn run_with(
     let broker = hookbus_broker::connect(&config.broker).context("opening the broker")?;
     let publisher = broker.publisher();
     let mut registry = Registry::default();
+    broker.register_metrics(&mut registry);
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let control = match (&config.admin, admin_listener) {
         (Some(_), Some(l)) => {

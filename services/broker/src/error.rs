@@ -7,6 +7,9 @@ pub enum BrokerError {
     /// The embedded store failed (disk full, corrupt file, locked by an incompatible version).
     #[error("embedded log ({path}): {message}")]
     Storage { path: String, message: String },
+    /// The embedded log's disk is full: nothing was stored. Transient: it recovers once space is freed.
+    #[error("embedded log ({path}): disk full, nothing stored: {message}")]
+    Full { path: String, message: String },
     /// Kafka reported a non-retriable error.
     #[error("kafka: {0}")]
     Kafka(String),
@@ -20,6 +23,6 @@ pub enum BrokerError {
 impl BrokerError {
     /// True when retrying later may succeed (ingress answers 503 + Retry-After).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Unavailable(_) | Self::Closed)
+        matches!(self, Self::Unavailable(_) | Self::Full { .. } | Self::Closed)
     }
 }

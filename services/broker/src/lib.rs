@@ -54,12 +54,14 @@ pub trait Broker: Send + Sync {
     /// rebalance wait), for tools that scan a topic; it never commits.
     fn reader(&self, topics: &[String]) -> Result<Box<dyn Consumer>, BrokerError>;
     fn name(&self) -> &'static str;
+    /// Adds the backend's own metrics to the process registry (the embedded log's retention).
+    fn register_metrics(&self, _registry: &mut prometheus_client::registry::Registry) {}
 }
 
 /// Opens the backend the configuration selects.
 pub fn connect(config: &BrokerConfig) -> Result<Arc<dyn Broker>, BrokerError> {
     Ok(match config.backend {
-        BrokerBackend::Embedded => Arc::new(embedded::EmbeddedBroker::open(&config.embedded.path)?),
+        BrokerBackend::Embedded => Arc::new(embedded::EmbeddedBroker::open_with(&config.embedded)?),
         BrokerBackend::Kafka => Arc::new(kafka::KafkaBroker::new(&config.kafka)?),
     })
 }

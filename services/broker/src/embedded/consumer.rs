@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 use tokio::sync::watch;
 
-use super::store;
+use super::metrics::{LogMetrics, SkipLabels};
+use super::{codec, store};
 use crate::{BrokerError, Consumer, Position, Received};
 
 const FETCH: usize = 256;
@@ -16,7 +17,8 @@ const FETCH: usize = 256;
 const FOREIGN_POLL: Duration = Duration::from_millis(200);
 
 pub struct EmbeddedConsumer {
-    conn: Arc<Mutex<Connection>>,
+    /// The connection, and the decoder used with it (both only inside blocking tasks).
+    conn: Arc<Mutex<(Connection, codec::Decoder)>>,
     path: PathBuf,
     group: String,
     topics: Vec<String>,
@@ -26,6 +28,7 @@ pub struct EmbeddedConsumer {
     buffer: VecDeque<Received>,
     cursor: usize,
     appended: watch::Receiver<u64>,
+    metrics: LogMetrics,
 }
 
 impl EmbeddedConsumer {
@@ -35,13 +38,16 @@ impl EmbeddedConsumer {
         group: &str,
         topics: &[String],
         appended: watch::Receiver<u64>,
+        metrics: LogMetrics,
     ) -> Result<Self, BrokerError> {
         let mut fetch_from = HashMap::new();
         for t in topics {
+            store::register(&conn, group, t).map_err(|e| store::sql_err(&path, &e))?;
             fetch_from.insert(t.clone(), store::committed(&conn, group, t).map_err(|e| store::err(&path, e))?);
         }
+        let decoder = codec::Decoder::new().map_err(|e| store::err(&path, e))?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            conn: Arc::new(Mutex::new((conn, decoder))),
             path,
             group: group.to_owned(),
             topics: topics.to_vec(),
@@ -50,6 +56,7 @@ impl EmbeddedConsumer {
             buffer: VecDeque::new(),
             cursor: 0,
             appended,
+            metrics,
         })
     }
 
@@ -64,11 +71,22 @@ impl EmbeddedConsumer {
             let conn = self.conn.clone();
             let t = topic.clone();
             let batch = tokio::task::spawn_blocking(move || {
-                let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-                store::read(&conn, &t, from, FETCH)
+                let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+                let (conn, decoder) = &mut *guard;
+                store::read(conn, decoder, &t, from, FETCH)
             })
             .await
             .map_err(|e| store::err(&self.path, e))??;
+            if let Some(first) = batch.first().filter(|r| r.offset > from) {
+                // Offsets are dense from a topic's retained start: a gap means retention removed
+                // records this group had not read (only the size cap does that to a group).
+                tracing::warn!(
+                    topic = %topic, group = %self.group, from, start = first.offset,
+                    "consumer was behind the retained start of the log; resuming at the start"
+                );
+                let labels = SkipLabels { topic: topic.clone(), group: self.group.clone() };
+                self.metrics.skipped.get_or_create(&labels).inc_by((first.offset - from) as u64);
+            }
             if let Some(last) = batch.last() {
                 self.fetch_from.insert(topic, last.offset + 1);
                 self.buffer.extend(batch);
@@ -111,8 +129,8 @@ impl Consumer for EmbeddedConsumer {
         let group = self.group.clone();
         let positions: Vec<(String, i64)> = positions.iter().map(|p| (p.topic.clone(), p.offset)).collect();
         tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            store::commit(&mut conn, &group, &positions)
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            store::commit(&mut guard.0, &group, &positions)
         })
         .await
         .map_err(|e| store::err(&self.path, e))?
@@ -138,8 +156,8 @@ impl Consumer for EmbeddedConsumer {
         let conn = self.conn.clone();
         let t = topic.to_owned();
         let next = tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            store::next_offset(&conn, &t)
+            let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            store::next_offset(&guard.0, &t)
         })
         .await
         .map_err(|e| store::err(&self.path, e))?

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::store;
+use super::{codec, store};
 use crate::{BrokerError, Record};
 
 /// Most appends committed in one transaction; bounds the latency a large burst adds to its first record.
@@ -25,6 +25,13 @@ pub(super) fn spawn(
     std::thread::Builder::new()
         .name("hookbus-log-writer".into())
         .spawn(move || {
+            let mut encoder = match codec::Encoder::new() {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot set up record compression; the embedded log takes no appends");
+                    return;
+                }
+            };
             let mut batch = Vec::with_capacity(MAX_BATCH);
             // Ends when every sender (every broker handle) is dropped.
             while let Some(first) = rx.blocking_recv() {
@@ -35,7 +42,7 @@ pub(super) fn spawn(
                         Err(_) => break,
                     }
                 }
-                let result = commit_batch(&mut conn, &batch);
+                let result = commit_batch(&mut conn, &mut encoder, &batch);
                 match result {
                     Ok(offsets) => {
                         for (a, off) in batch.drain(..).zip(offsets) {
@@ -44,9 +51,14 @@ pub(super) fn spawn(
                         notify.send_modify(|v| *v += 1);
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, path = %path.display(), "embedded log append failed");
+                        let err = store::sql_err(&path, &e);
+                        if err.is_transient() {
+                            tracing::warn!(error = %e, path = %path.display(), "embedded log append failed: disk full");
+                        } else {
+                            tracing::error!(error = %e, path = %path.display(), "embedded log append failed");
+                        }
                         for a in batch.drain(..) {
-                            let _ = a.reply.send(Err(store::err(&path, &e)));
+                            let _ = a.reply.send(Err(store::sql_err(&path, &e)));
                         }
                     }
                 }
@@ -56,9 +68,10 @@ pub(super) fn spawn(
         .map_err(|e| BrokerError::Storage { path: "(writer thread)".into(), message: e.to_string() })
 }
 
-fn commit_batch(conn: &mut Connection, batch: &[Append]) -> rusqlite::Result<Vec<i64>> {
+fn commit_batch(conn: &mut Connection, encoder: &mut codec::Encoder, batch: &[Append]) -> rusqlite::Result<Vec<i64>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let offsets = batch.iter().map(|a| store::append(&tx, &a.topic, &a.record)).collect::<Result<Vec<_>, _>>()?;
+    let offsets =
+        batch.iter().map(|a| store::append(&tx, encoder, &a.topic, &a.record)).collect::<Result<Vec<_>, _>>()?;
     tx.commit()?;
     Ok(offsets)
 }

@@ -23,8 +23,8 @@ pub use delivery::{
 pub use schema::SchemaRef;
 pub use secret::{Secret, SecretRef};
 pub use sections::{
-    BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, ServerConfig,
-    TelemetryConfig, WorkerConfig,
+    BrokerBackend, BrokerConfig, DedupBackend, DedupConfig, EmbeddedConfig, KafkaConfig, LogFormat, RetentionLimits,
+    ServerConfig, TelemetryConfig, TopicRetention, WorkerConfig,
 };
 pub use source::{
     Handshake, HmacAlgorithm, HmacParams, HmacSigned, OnViolation, RateLimit, SchemeKind, SigEncoding, SourceConfig,

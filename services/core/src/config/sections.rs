@@ -72,11 +72,57 @@ impl Default for BrokerConfig {
 pub struct EmbeddedConfig {
     /// The log file; created with its directory when missing.
     pub path: PathBuf,
+    /// Records older than this are removed, except those a consumer group has not committed past
+    /// and dead letters (kept until the size cap forces them out).
+    pub retention: String,
+    /// Cap on the stored (compressed) bytes of one topic; the oldest records go first, even
+    /// unfinished ones (counted and logged). Unset: no cap.
+    pub retention_bytes: Option<u64>,
+    /// Per-topic overrides of `retention` / `retention_bytes`, keyed by topic name.
+    pub topics: BTreeMap<String, TopicRetention>,
 }
 
 impl Default for EmbeddedConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from("data/hookbus.db") }
+        Self {
+            path: PathBuf::from("data/hookbus.db"),
+            retention: "7d".into(),
+            retention_bytes: None,
+            topics: BTreeMap::new(),
+        }
+    }
+}
+
+/// Retention of one topic of the embedded log; an unset field takes the `[broker.embedded]` value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopicRetention {
+    pub retention: Option<String>,
+    pub retention_bytes: Option<u64>,
+}
+
+/// Retention of one topic as the log applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionLimits {
+    pub max_age: std::time::Duration,
+    pub max_bytes: Option<u64>,
+}
+
+impl EmbeddedConfig {
+    /// The retention of `topic`: its override where set, else the section's.
+    pub fn retention_for(&self, topic: &str) -> Result<RetentionLimits, String> {
+        let o = self.topics.get(topic);
+        let age = o.and_then(|o| o.retention.as_deref()).unwrap_or(&self.retention);
+        let max_bytes = o.and_then(|o| o.retention_bytes).or(self.retention_bytes);
+        Ok(RetentionLimits { max_age: parse_retention(age)?, max_bytes })
+    }
+}
+
+fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(s) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err(format!("`{s}` must be above zero")),
+        Err(e) => Err(format!("`{s}`: {e} (use e.g. \"7d\", \"36h\")")),
     }
 }
 

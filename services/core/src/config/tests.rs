@@ -214,3 +214,31 @@ fn delivery_settings_are_validated_with_their_keys() {
     let found = issues(&GOOD.replace("retry = {", "auth = { kind = \"bearer\", token = {} }\nretry = {"));
     assert_eq!(found[0].key, "subscriptions.crm.auth.token", "{found:?}");
 }
+
+#[test]
+fn embedded_retention_defaults_overrides_and_bad_values() {
+    let c = Config::from_toml(GOOD, "t").unwrap();
+    let seven_days = std::time::Duration::from_secs(7 * 24 * 3600);
+    assert_eq!(
+        c.broker.embedded.retention_for("github").unwrap(),
+        RetentionLimits { max_age: seven_days, max_bytes: None }
+    );
+
+    let text = format!(
+        "{GOOD}\n[broker.embedded]\nretention = \"2d\"\nretention_bytes = 1000\n\
+         [broker.embedded.topics.github]\nretention = \"1h\"\n"
+    );
+    let c = Config::from_toml(&text, "t").unwrap();
+    let e = &c.broker.embedded;
+    assert_eq!(e.retention_for("github").unwrap().max_age, std::time::Duration::from_secs(3600));
+    assert_eq!(e.retention_for("github").unwrap().max_bytes, Some(1000), "unset override takes the section's cap");
+    assert_eq!(e.retention_for("other").unwrap().max_age, std::time::Duration::from_secs(2 * 24 * 3600));
+
+    let bad = text.replace("\"2d\"", "\"soon\"").replace("1000", "0").replace("\"1h\"", "\"0s\"");
+    let keys: Vec<String> = issues(&bad).into_iter().map(|i| i.key).collect();
+    for want in
+        ["broker.embedded.retention", "broker.embedded.retention_bytes", "broker.embedded.topics.github.retention"]
+    {
+        assert!(keys.iter().any(|k| k == want), "missing {want} in {keys:?}");
+    }
+}

@@ -33,6 +33,7 @@ pub(super) fn validate(c: &Config) -> Vec<ConfigIssue> {
     if !valid_name(&c.broker.topic_prefix) {
         issue("broker.topic_prefix".into(), NAME_RULE.into());
     }
+    embedded_issues(&c.broker.embedded, &mut issue);
     // librdkafka refuses a poll interval below the session timeout; say so before it does.
     if c.broker.kafka.max_poll_interval_ms < c.broker.kafka.session_timeout_ms {
         issue(
@@ -257,6 +258,26 @@ fn schema_issue(r: &SchemaRef) -> Result<(), String> {
         ));
     }
     crate::contract::Schema::compile(r).map(drop)
+}
+
+fn embedded_issues(e: &super::EmbeddedConfig, issue: &mut impl FnMut(String, String)) {
+    if let Err(m) = e.retention_for("") {
+        issue("broker.embedded.retention".into(), m);
+    }
+    if e.retention_bytes == Some(0) {
+        issue("broker.embedded.retention_bytes".into(), "must be greater than 0 (leave it out for no cap)".into());
+    }
+    for (topic, o) in &e.topics {
+        let key = format!("broker.embedded.topics.{topic}");
+        if let Some(r) = &o.retention
+            && let Err(m) = e.retention_for(topic)
+        {
+            issue(format!("{key}.retention"), format!("{m} (given `{r}`)"));
+        }
+        if o.retention_bytes == Some(0) {
+            issue(format!("{key}.retention_bytes"), "must be greater than 0".into());
+        }
+    }
 }
 
 fn admin_issues(a: &super::AdminConfig, issue: &mut impl FnMut(String, String)) {
