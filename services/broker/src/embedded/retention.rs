@@ -1,6 +1,6 @@
 //! Retention of the embedded log: per topic, drop the oldest records past the age limit — never
-//! one a consumer group has not committed past, nor a dead letter or quarantined event — and past the size cap, which
-//! wins over both (such losses are counted apart, and logged). Records go as a prefix, so a
+//! one a consumer group has not committed past, nor a dead letter or quarantined event — and past
+//! the size cap, which wins over both (such losses are counted apart, and logged). Records go as a prefix, so a
 //! topic's offsets stay dense from its first retained record on. The decision is [`plan`]; the
 //! rest reads its inputs and applies it.
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
