@@ -163,11 +163,19 @@ impl Consumer for KafkaConsumer {
         let mut tpl = TopicPartitionList::new();
         {
             let mut state = self.context.positions();
+            // Only partitions assigned now: another member owns a revoked one and commits it.
             for p in positions {
+                let key = (p.topic.clone(), p.partition);
+                if !state.assigned.contains(&key) {
+                    continue;
+                }
                 tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.offset)).map_err(kafka_err)?;
                 // What a revoke commits synchronously if these async commits have not landed yet.
-                state.requested.insert((p.topic.clone(), p.partition), p.offset);
+                state.requested.insert(key, p.offset);
             }
+        }
+        if tpl.count() == 0 {
+            return Ok(());
         }
         if !wait {
             // Queued to the coordinator; never blocks. A synchronous commit here could wait on a

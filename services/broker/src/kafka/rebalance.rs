@@ -2,9 +2,11 @@
 //! default handling forgets it:
 //! - on revoke, commit the positions the worker last asked for, synchronously, so the next owner
 //!   starts where this member finished rather than where the last fire-and-forget commit landed;
-//! - on assign, start each partition right after the last record this member handed out (records
-//!   it still works on are not fetched and delivered a second time), and pause again what the worker
-//!   had paused, after the assignment: a retry tier whose head is not due stays paused through a
+//! - after revoke, commit nothing more for those partitions: the worker's later positions for them
+//!   (records it still finishes) would overwrite what the next owner committed;
+//! - on assign, start from the committed offsets (what this member knew of a partition it owned
+//!   before may be far behind what another owner did since), and pause again what the worker had
+//!   paused, after the assignment: a retry tier whose head is not due stays paused through a
 //!   rebalance, and pause and resume of a partition not assigned at that moment are remembered
 //!   rather than refused.
 use std::collections::{HashMap, HashSet};
@@ -67,7 +69,7 @@ impl GroupContext {
     fn assign(
         &self,
         consumer: &BaseConsumer<Self>,
-        tpl: &mut TopicPartitionList,
+        tpl: &TopicPartitionList,
         parts: &[Partition],
         cooperative: bool,
     ) -> KafkaResult<()> {
@@ -75,9 +77,6 @@ impl GroupContext {
         {
             let mut p = self.positions();
             for key in parts {
-                if let Some(next) = p.next.get(key) {
-                    tpl.set_partition_offset(&key.0, key.1, Offset::Offset(*next))?;
-                }
                 if p.paused.contains(key) {
                     to_pause.add_partition(&key.0, key.1);
                 }
@@ -111,6 +110,8 @@ impl GroupContext {
                     commit.add_partition_offset(&key.0, key.1, Offset::Offset(*offset))?;
                 }
                 p.assigned.remove(key);
+                p.requested.remove(key);
+                p.next.remove(key);
             }
         }
         tracing::info!(partitions = parts.len(), "Kafka partitions revoked");

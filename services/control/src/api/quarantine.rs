@@ -129,7 +129,8 @@ pub async fn list(
 #[utoipa::path(operation_id = "release_quarantine", post, path = "/api/v1/sources/{name}/quarantine/release", tag = "sources",
     params(("name" = String, Path)), request_body = ReleaseInput,
     responses((status = 200, body = ReleaseReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn release(
     State(inner): St,
