@@ -173,7 +173,8 @@ async fn one_pass(ctx: &Ctx, mut flight: InFlight) -> (Next, InFlight) {
         // Failed attempts travel with the event into its retry or dead letter.
         flight.attempts.push(attempt);
     } else {
-        tracing::info!(status = attempt.status, latency_ms = attempt.latency_ms, "delivered");
+        // Per-event line at debug (the delivery metrics count them); failures stay at INFO.
+        tracing::debug!(status = attempt.status, latency_ms = attempt.latency_ms, "delivered");
     }
     (next, flight)
 }
