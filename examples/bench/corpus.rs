@@ -20,8 +20,8 @@ pub struct Secrets {
 }
 
 const WORDS: &[&str] = &[
-    "fix", "add", "remove", "update", "refactor", "docs", "test", "bump", "parser", "cache", "retry", "queue",
-    "login", "billing", "invoice", "webhook", "timeout", "config", "README", "metrics", "logging", "schema",
+    "fix", "add", "remove", "update", "refactor", "docs", "test", "bump", "parser", "cache", "retry", "queue", "login",
+    "billing", "invoice", "webhook", "timeout", "config", "README", "metrics", "logging", "schema",
 ];
 const NAMES: &[&str] = &["mona", "hubot", "octocat", "alice", "bob", "carol", "dave", "erin", "frank", "grace"];
 

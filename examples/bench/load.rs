@@ -24,7 +24,13 @@ pub struct LoadArgs {
 }
 
 fn client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder().pool_max_idle_per_host(usize::MAX).timeout(Duration::from_secs(30)).build()?)
+    // Idle connections leave the pool before hookbus closes them (its header timeout, 10 s), so a
+    // request never goes out on a connection the server is closing.
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::MAX)
+        .pool_idle_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .build()?)
 }
 
 async fn post(client: &reqwest::Client, url: &str, req: &Signed) -> anyhow::Result<()> {
@@ -139,10 +145,8 @@ pub async fn open_loop(a: OpenLoopArgs) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    let mut lat_ms: Vec<f64> = accepted
-        .iter()
-        .filter_map(|(id, at)| arrivals.get(id).map(|arr| (*arr as f64 - *at as f64) / 1e6))
-        .collect();
+    let mut lat_ms: Vec<f64> =
+        accepted.iter().filter_map(|(id, at)| arrivals.get(id).map(|arr| (*arr as f64 - *at as f64) / 1e6)).collect();
     let missing = accepted.len() - lat_ms.len();
     lat_ms.sort_by(f64::total_cmp);
     let pct = |p: f64| lat_ms.get(((lat_ms.len() as f64 * p) as usize).min(lat_ms.len().saturating_sub(1))).copied();
