@@ -6,6 +6,11 @@ use clap::{Parser, Subcommand};
 
 mod cli;
 
+// mimalloc instead of glibc malloc: under load, glibc's malloc/free/consolidate took about 17 % of
+// the ingress process's samples (per-request headers, JSON values, records); see BENCHMARKS.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "hookbus", version, about = "Webhook event bus: verify, normalize, route, map and deliver webhooks")]
 struct Cli {

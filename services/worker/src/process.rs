@@ -312,7 +312,8 @@ fn record(ctx: &Ctx, result: crate::deliver::AttemptResult, number: u32, mut fli
         // Failed attempts travel with the output into its retry or dead letter.
         flight.attempts.push(attempt);
     } else {
-        tracing::info!(status = attempt.status, latency_ms = attempt.latency_ms, "delivered");
+        // Per-event line at debug (the delivery metrics count them); failures stay at INFO.
+        tracing::debug!(status = attempt.status, latency_ms = attempt.latency_ms, "delivered");
     }
     (next, flight)
 }
