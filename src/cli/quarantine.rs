@@ -71,7 +71,7 @@ fn open(t: &Target) -> anyhow::Result<(Config, Arc<dyn hookbus_broker::Broker>)>
 }
 
 fn filter(t: &Target) -> Filter {
-    Filter { event_type: t.event_type.clone(), event_id: t.id.clone() }
+    Filter { event_type: t.event_type.clone(), event_ids: t.id.clone().map(|id| [id].into()) }
 }
 
 /// `path: message` pairs, the path `(root)` for the value as a whole.

@@ -30,7 +30,8 @@ pub struct QuarantineEntry {
 pub struct Filter {
     /// Exact CloudEvent type, or a prefix ending in `*`.
     pub event_type: Option<String>,
-    pub event_id: Option<String>,
+    /// Only these events; all when `None`.
+    pub event_ids: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Filter {
@@ -38,7 +39,7 @@ impl Filter {
         self.event_type.as_deref().is_none_or(|t| match t.strip_suffix('*') {
             Some(prefix) => e.ty.starts_with(prefix),
             None => t == e.ty,
-        }) && self.event_id.as_deref().is_none_or(|id| id == e.id)
+        }) && self.event_ids.as_ref().is_none_or(|ids| ids.contains(&e.id))
     }
 }
 
