@@ -38,16 +38,17 @@ export async function waitFor(fn, ms = 15000, what = 'condition') {
 export class Receiver {
   constructor() {
     this.status = new Map(); // path -> status code (default 200)
+    this.reply = new Map(); // path -> JSON body (default: what was received where)
     this.requests = [];
     this.server = http.createServer((req, res) => {
       const chunks = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        this.requests.push({ path: req.url, headers: req.headers, body });
+        this.requests.push({ method: req.method, path: req.url, headers: req.headers, body });
         const code = this.status.get(req.url) || 200;
         res.writeHead(code, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ received: code < 300, path: req.url }));
+        res.end(JSON.stringify(this.reply.get(req.url) || { received: code < 300, path: req.url }));
       });
     });
   }

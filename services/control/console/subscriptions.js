@@ -1,8 +1,10 @@
 // Subscriptions: the list with pause/resume/delete; the create/edit form with a jq editor that
 // shows compile errors as you type (POST /mapping/check, debounced) and a Try it panel
-// (POST /mapping/test on the topic's last 10 events or a pasted event).
+// (POST /mapping/test on the topic's last 10 events or a pasted event). The destination,
+// authentication and output settings are in delivery.js.
 import { h, badge, field, message, pretty } from './dom.js';
 import { api, get, enc, canWrite } from './api.js';
+import { deliveryForm, settingsFacts } from './delivery.js';
 
 async function act(method, path, note, done) {
   note.replaceChildren();
@@ -26,7 +28,7 @@ export async function renderList(el) {
         h('td', {}, s.paused ? badge('paused') : badge('active')),
         h('td', {}, s.topic),
         h('td', { class: 'wrap' }, s.event_types.length ? s.event_types.join(', ') : 'all'),
-        h('td', { class: 'wrap mono' }, s.target),
+        h('td', { class: 'wrap mono' }, s.destination ? `topic ${s.destination.topic}` : s.target),
         h('td', {}, api_ ? `API · v${s.version}` : 'config file'),
         h('td', { class: 'actions' }, write ? [
           s.paused
@@ -44,7 +46,7 @@ export async function renderList(el) {
     canWrite() ? h('p', {}, h('a', { href: '#/subscriptions/new', class: 'button', id: 'new-subscription' }, 'New subscription')) : null,
     note,
     h('div', { class: 'scroll' }, h('table', { class: 'grid', id: 'subscriptions' },
-      h('thead', {}, h('tr', {}, ['Name', 'State', 'Topic', 'Event types', 'Target', 'Managed', ''].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ['Name', 'State', 'Topic', 'Event types', 'Delivers to', 'Managed', ''].map((c) => h('th', { scope: 'col' }, c)))),
       tbody)));
   await draw();
 }
@@ -93,7 +95,8 @@ export async function renderForm(el, name, ctx) {
   i.filter.value = v.filter || '';
   i.transform.value = v.transform || '';
   i.headers.value = Object.entries(v.headers || {}).map(([k, x]) => `${k}: ${x}`).join('\n');
-  if (readOnly) Object.values(i).forEach((c) => { c.disabled = true; });
+  const delivery = deliveryForm(existing, { target: i.target, signing: i.signing_secret });
+  if (readOnly) [...Object.values(i), ...delivery.controls].forEach((c) => { c.disabled = true; });
   const jqErr = { filter: h('div', { class: 'jq-error', id: 'filter-error', 'aria-live': 'polite' }), transform: h('div', { class: 'jq-error', id: 'transform-error', 'aria-live': 'polite' }) };
   i.filter.setAttribute('aria-describedby', 'filter-error');
   i.transform.setAttribute('aria-describedby', 'transform-error');
@@ -113,7 +116,8 @@ export async function renderForm(el, name, ctx) {
   const note = h('div', { 'aria-live': 'polite', id: 'form-note' });
   const body = () => {
     const b = {
-      topic: i.topic.value.trim(), event_types: list(i.event_types.value), target: i.target.value.trim(),
+      ...delivery.values(),
+      topic: i.topic.value.trim(), event_types: list(i.event_types.value),
       filter: i.filter.value.trim() || null, transform: i.transform.value.trim() || null,
       headers: parseHeaders(i.headers.value), ordered: i.ordered.checked,
       concurrency: i.concurrency.value ? Number(i.concurrency.value) : null,
@@ -136,28 +140,30 @@ export async function renderForm(el, name, ctx) {
         saved = await api('PATCH', `/subscriptions/${enc(existing.name)}`, b);
       } else {
         const b = body();
-        for (const k of ['concurrency', 'timeout_ms', 'rate_limit_per_sec', 'filter', 'transform']) if (b[k] === null) delete b[k];
+        for (const k of ['concurrency', 'timeout_ms', 'rate_limit_per_sec', 'filter', 'transform', 'max_outputs']) if (b[k] === null) delete b[k];
         saved = await api('POST', '/subscriptions', { name: i.name.value.trim(), ...b });
       }
       location.hash = `#/subscriptions/${enc(saved.name)}`;
       if (existing) { await renderForm(el, saved.name, ctx); el.querySelector('#form-note').replaceChildren(message('ok', `Saved: version ${saved.version}.`)); }
     } catch (err) {
+      // An API refusal names each field in its details; a form error (e.g. a schema that is not JSON) has none.
+      const details = err.details || [];
       note.replaceChildren(message('error', err.message),
-        err.details.length ? h('ul', { class: 'problems' }, err.details.map((p) => h('li', {}, problemText(p)))) : '');
+        details.length ? h('ul', { class: 'problems' }, details.map((p) => h('li', {}, problemText(p)))) : '');
     }
   } },
   h('datalist', { id: 'topics' }, sources.map((s) => h('option', { value: s.topic }))),
   h('div', { class: 'cols' },
     h('div', {},
       field('Name', i.name), field('Topic', i.topic), field('Event types', i.event_types, 'Comma-separated; a trailing * matches a prefix.'),
-      field('Target URL', i.target), field('Headers', i.headers, 'One "Name: value" per line.'),
-      field('Signing secret', i.signing_secret, 'Standard Webhooks secret; stored encrypted, never shown again.'),
+      field('Headers', i.headers, 'One "Name: value" per line; values may use {{ jq }} and {{ secret("map"; .key) }}.'),
       field('Retry schedule', i.schedule, 'Delays before each attempt, comma-separated.'),
       h('div', { class: 'row3' }, field('Timeout (ms)', i.timeout_ms), field('Concurrency', i.concurrency), field('Rate limit (/s)', i.rate_limit_per_sec)),
       h('div', { class: 'check' }, i.ordered, h('label', { for: (i.ordered.id = 'f-ordered') }, ' Ordered per partition key'))),
     h('div', {},
       field('Filter (jq)', i.filter, 'Delivered when the first output is truthy, e.g. .data.action == "opened"'), jqErr.filter,
       field('Transform (jq)', i.transform, 'The request body, from the CloudEvent, e.g. {email: .data.email}'), jqErr.transform)),
+  delivery.groups,
   readOnly ? h('p', { class: 'muted' }, existing && existing.managed !== 'api' ? 'From the config file: change it there.' : 'Read-only session.') : h('button', { type: 'submit', id: 'save' }, existing ? 'Save changes' : 'Create subscription'),
   note);
 
@@ -165,6 +171,7 @@ export async function renderForm(el, name, ctx) {
     h('p', {}, h('a', { href: '#/subscriptions' }, '← Subscriptions')),
     h('h1', {}, existing ? `Subscription ${existing.name}` : 'New subscription'),
     existing ? h('p', { class: 'muted' }, existing.paused ? badge('paused') : badge('active'), ` version ${existing.version} · ${existing.managed === 'api' ? 'managed by the API' : 'from the config file'}`) : null,
+    existing ? settingsFacts(existing) : null,
     form, tryIt(i), existing ? await statsBox(existing.name) : null);
   if (i.filter.value || i.transform.value) check();
 }

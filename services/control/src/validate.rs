@@ -116,6 +116,12 @@ pub fn check(
             problems.push(Problem::new(format!("secret_headers.{name}"), "is also in `headers`; keep one"));
         }
     }
+    // An empty password, token or map entry would be sent as such; a form left blank is a mistake.
+    for (path, value) in input.delivery().secrets() {
+        if value.is_empty() {
+            problems.push(Problem::new(path, "must not be empty"));
+        }
+    }
     let start = match input.start.as_deref().map(StartFrom::parse).transpose() {
         Ok(s) => s.unwrap_or_default(),
         Err(m) => {

@@ -84,6 +84,8 @@ async fn delivery_settings_are_set_sealed_and_patched(store: Store) {
             "auth.token_url",
         ),
         ("auth", json!({"kind": "digest", "username": "u"}), "digest"),
+        ("auth", json!({"kind": "bearer", "token": ""}), "auth.token"),
+        ("secret_maps", json!({"api_keys": {"acct_1": ""}}), "secret_maps.api_keys.acct_1"),
         ("headers", json!({"x-key": "{{ secret(\"missing\"; .a) }}"}), "missing"),
         ("destination", json!({"kind": "topic", "topic": "github"}), "source topic"),
     ] {

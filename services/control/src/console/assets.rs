@@ -21,6 +21,7 @@ const FILES: &[(&str, &str)] = &[
     asset!("dom.js"),
     asset!("events.js"),
     asset!("subscriptions.js"),
+    asset!("delivery.js"),
     asset!("deadletters.js"),
     asset!("sources.js"),
     asset!("overview.js"),
