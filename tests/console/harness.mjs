@@ -182,7 +182,7 @@ export async function launch() {
   return browser;
 }
 
-export async function shot(page, name) {
+export async function shot(page, name, { fullPage = false } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage });
 }

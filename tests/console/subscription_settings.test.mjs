@@ -127,8 +127,7 @@ test('edit: the API\'s refusals show in the form; then a topic destination and a
   await save();
   const note = page.locator('#form-note');
   await note.locator('.problems li', { hasText: /^destination\.topic: `github` is a source topic/ }).waitFor();
-  await page.locator('#group-destination').scrollIntoViewIfNeeded();
-  await shot(page, 'subscription-settings-error');
+  await shot(page, 'subscription-settings-error', { fullPage: true });
   assert.equal((await hb.api('GET', '/subscriptions/billing')).body.version, 1, 'nothing saved');
 
   // A schema that is not JSON is caught before anything is sent.
