@@ -12,9 +12,10 @@ const AUTH = {
     label: 'OAuth2 client credentials', fields: ['token_url', 'client_id', 'client_secret', 'scope', 'audience'], secret: 'client_secret',
   },
 };
-const AUTH_FIELDS = ['username', 'password', 'token', 'token_url', 'client_id', 'client_secret', 'scope', 'audience'];
+// Every auth field in form order, and the secret ones, as the kinds above define them.
+const AUTH_FIELDS = [...new Set(Object.values(AUTH).flatMap((a) => a.fields))];
+const SECRETS = new Set(Object.values(AUTH).map((a) => a.secret));
 const OPTIONAL = new Set(['scope', 'audience']);
-const SECRETS = new Set(['password', 'token', 'client_secret']);
 const CONTENT_MODES = [['', 'Default: structured, raw with a transform'], ['structured', 'Structured (application/cloudevents+json)'],
   ['binary', 'Binary (ce-* headers, data as the body)'], ['raw', 'Raw (the output or data as the body)']];
 
