@@ -10,13 +10,21 @@ const WAIT: Duration = Duration::from_secs(30);
 
 struct Backend {
     broker: Arc<dyn Broker>,
+    /// A consumer group of the case's own: cases run in parallel against one Kafka cluster, and a
+    /// group shared between them rebalances whenever any case's consumer joins or leaves, which
+    /// on a slow machine held a case's records back past `WAIT`.
+    group: String,
     _dir: Option<tempfile::TempDir>,
+}
+
+fn case_group() -> String {
+    format!("contract-{}", uuid::Uuid::now_v7().simple())
 }
 
 fn embedded() -> Option<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let broker = hookbus_broker::embedded::EmbeddedBroker::open(&dir.path().join("log.db")).unwrap();
-    Some(Backend { broker: Arc::new(broker), _dir: Some(dir) })
+    Some(Backend { broker: Arc::new(broker), group: case_group(), _dir: Some(dir) })
 }
 
 fn kafka() -> Option<Backend> {
@@ -26,7 +34,11 @@ fn kafka() -> Option<Backend> {
         return None;
     };
     let config = KafkaConfig { brokers, partitions: 1, ..KafkaConfig::default() };
-    Some(Backend { broker: Arc::new(hookbus_broker::kafka::KafkaBroker::new(&config).unwrap()), _dir: None })
+    Some(Backend {
+        broker: Arc::new(hookbus_broker::kafka::KafkaBroker::new(&config).unwrap()),
+        group: case_group(),
+        _dir: None,
+    })
 }
 
 fn topic(name: &str) -> String {
@@ -64,7 +76,7 @@ async fn take(c: &mut Box<dyn Consumer>, n: usize) -> Vec<Received> {
 async fn round_trip(b: Backend) {
     let t = topic("rt");
     publish_n(&b, &t, 5).await;
-    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let mut c = b.broker.consumer(&b.group, std::slice::from_ref(&t)).unwrap();
     let got = take(&mut c, 5).await;
     for (i, r) in got.iter().enumerate() {
         assert_eq!(r.record, record(i), "record {i} changed on the way");
@@ -77,7 +89,7 @@ async fn round_trip(b: Backend) {
 async fn ends_count_every_record_written(b: Backend) {
     let t = topic("ends");
     publish_n(&b, &t, 4).await;
-    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let mut c = b.broker.consumer(&b.group, std::slice::from_ref(&t)).unwrap();
     // A group member knows its partitions once it has joined: after its first records.
     let got = take(&mut c, 1).await;
     let ends = c.ends(&t).await.unwrap();
@@ -92,12 +104,12 @@ async fn ends_count_every_record_written(b: Backend) {
 async fn resumes_from_commit_and_redelivers_the_rest(b: Backend) {
     let t = topic("commit");
     publish_n(&b, &t, 6).await;
-    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let mut c = b.broker.consumer(&b.group, std::slice::from_ref(&t)).unwrap();
     let got = take(&mut c, 6).await;
     let fourth = &got[3];
     c.commit(&[Position { topic: t.clone(), partition: fourth.partition, offset: fourth.offset }], true).await.unwrap();
     drop(c);
-    let mut again = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let mut again = b.broker.consumer(&b.group, std::slice::from_ref(&t)).unwrap();
     let rest = take(&mut again, 3).await;
     assert_eq!(rest.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), vec![record(3), record(4), record(5)]);
 }
@@ -112,11 +124,11 @@ async fn restarts_inside_a_producer_batch(b: Backend) {
     let sent = futures::future::join_all((0..8).map(|i| p.publish(&t, record(i)))).await;
     let mut offsets: Vec<i64> = sent.into_iter().map(|r| r.unwrap().1).collect();
     offsets.sort();
-    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let mut c = b.broker.consumer(&b.group, std::slice::from_ref(&t)).unwrap();
     let got = take(&mut c, 8).await;
     c.commit(&[Position { topic: t.clone(), partition: got[0].partition, offset: got[3].offset }], true).await.unwrap();
     drop(c);
-    let mut again = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let mut again = b.broker.consumer(&b.group, std::slice::from_ref(&t)).unwrap();
     let rest: Vec<i64> = take(&mut again, 5).await.iter().map(|r| r.offset).collect();
     assert_eq!(rest, offsets[3..].to_vec(), "records after the committed position inside the batch");
 }
@@ -124,8 +136,8 @@ async fn restarts_inside_a_producer_batch(b: Backend) {
 async fn groups_are_independent(b: Backend) {
     let t = topic("groups");
     publish_n(&b, &t, 3).await;
-    for g in ["a", "b"] {
-        let mut c = b.broker.consumer(g, std::slice::from_ref(&t)).unwrap();
+    for g in [format!("{}-a", b.group), format!("{}-b", b.group)] {
+        let mut c = b.broker.consumer(&g, std::slice::from_ref(&t)).unwrap();
         assert_eq!(take(&mut c, 3).await.len(), 3, "group {g}");
     }
 }
@@ -136,7 +148,7 @@ async fn pause_holds_a_topic_back_until_resume(b: Backend) {
     // Both topics exist before the consumer subscribes: a topic appearing later makes Kafka
     // rebalance the group mid-test, which is not what this case is about.
     b.broker.publisher().ensure_topics(std::slice::from_ref(&open)).await.unwrap();
-    let mut c = b.broker.consumer("g", &[paused.clone(), open.clone()]).unwrap();
+    let mut c = b.broker.consumer(&b.group, &[paused.clone(), open.clone()]).unwrap();
     let first = take(&mut c, 1).await.remove(0);
     assert_eq!(first.record, record(0));
     c.pause(&paused, first.partition).unwrap();
@@ -155,7 +167,7 @@ async fn pause_survives_a_rebalance(b: Backend) {
     let (paused, open, other) = (topic("rb-paused"), topic("rb-open"), topic("rb-other"));
     publish_n(&b, &paused, 3).await;
     b.broker.publisher().ensure_topics(&[open.clone(), other.clone()]).await.unwrap();
-    let mut c = b.broker.consumer("g", &[paused.clone(), open.clone()]).unwrap();
+    let mut c = b.broker.consumer(&b.group, &[paused.clone(), open.clone()]).unwrap();
     let first = take(&mut c, 1).await.remove(0);
     assert_eq!(first.record, record(0));
     // Finished, as a worker would say, without waiting for the commit: the rebalance moves the
@@ -168,7 +180,7 @@ async fn pause_survives_a_rebalance(b: Backend) {
     // A second member of the group, on another topic: its join rebalances the whole group, and it
     // reads a record only once that rebalance is complete. The first member polls meanwhile, as
     // it must to take part.
-    let mut joiner = b.broker.consumer("g", std::slice::from_ref(&other)).unwrap();
+    let mut joiner = b.broker.consumer(&b.group, std::slice::from_ref(&other)).unwrap();
     b.broker.publisher().publish(&other, record(7)).await.unwrap();
     let (joined, leaked) = tokio::join!(take(&mut joiner, 1), async {
         let mut leaked = Vec::new();
@@ -196,7 +208,7 @@ async fn pause_survives_a_topic_appearing(b: Backend) {
     // must leave the paused partition paused and then resumable.
     let (paused, late) = (topic("late-paused"), topic("late"));
     publish_n(&b, &paused, 3).await;
-    let mut c = b.broker.consumer("g", &[paused.clone(), late.clone()]).unwrap();
+    let mut c = b.broker.consumer(&b.group, &[paused.clone(), late.clone()]).unwrap();
     let first = take(&mut c, 1).await.remove(0);
     c.commit(&[Position { topic: paused.clone(), partition: first.partition, offset: first.offset + 1 }], false)
         .await
@@ -206,7 +218,6 @@ async fn pause_survives_a_topic_appearing(b: Backend) {
     b.broker.publisher().publish(&late, record(9)).await.unwrap();
     let next = take(&mut c, 1).await.remove(0);
     assert_eq!((next.topic.as_str(), next.record.clone()), (late.as_str(), record(9)), "paused topic leaked");
-    // Committed too: the group (shared with the other cases) may rebalance again meanwhile.
     c.commit(&[Position { topic: late.clone(), partition: next.partition, offset: next.offset + 1 }], false)
         .await
         .unwrap();
@@ -220,7 +231,7 @@ async fn resume_continues_right_after_the_paused_record(b: Backend) {
     // ahead of the pause, must all come after resume, none skipped.
     let t = topic("prefetch");
     publish_n(&b, &t, 10).await;
-    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let mut c = b.broker.consumer(&b.group, std::slice::from_ref(&t)).unwrap();
     let first = take(&mut c, 1).await.remove(0);
     c.pause(&t, first.partition).unwrap();
     let p = b.broker.publisher();
@@ -237,7 +248,7 @@ async fn resume_continues_right_after_the_paused_record(b: Backend) {
 async fn poll_times_out_on_an_empty_topic(b: Backend) {
     let t = topic("empty");
     b.broker.publisher().ensure_topics(std::slice::from_ref(&t)).await.unwrap();
-    let mut c = b.broker.consumer("g", &[t]).unwrap();
+    let mut c = b.broker.consumer(&b.group, &[t]).unwrap();
     let started = std::time::Instant::now();
     assert!(c.poll(Duration::from_millis(300)).await.unwrap().is_none());
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -246,7 +257,7 @@ async fn poll_times_out_on_an_empty_topic(b: Backend) {
 async fn reader_sees_everything_from_the_start(b: Backend) {
     let t = topic("reader");
     publish_n(&b, &t, 4).await;
-    let mut c = b.broker.consumer("g", std::slice::from_ref(&t)).unwrap();
+    let mut c = b.broker.consumer(&b.group, std::slice::from_ref(&t)).unwrap();
     let got = take(&mut c, 4).await;
     c.commit(&[Position { topic: t.clone(), partition: got[3].partition, offset: got[3].offset + 1 }], true)
         .await
@@ -262,7 +273,7 @@ async fn one_consumer_reads_many_topics(b: Backend) {
     let base = topic("many");
     let topics: Vec<String> = (0..12).map(|i| format!("{base}.{i}")).collect();
     b.broker.publisher().ensure_topics(&topics).await.unwrap();
-    let mut c = b.broker.consumer("g", &topics).unwrap();
+    let mut c = b.broker.consumer(&b.group, &topics).unwrap();
     for (i, t) in topics.iter().enumerate().rev() {
         b.broker.publisher().publish(t, record(i)).await.unwrap();
     }
