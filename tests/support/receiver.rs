@@ -11,6 +11,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 pub struct Req {
     pub method: String,
     pub path: String,
+    /// The query string, without the `?` (empty when there is none).
+    pub query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
     /// What the receiver answered.
@@ -41,6 +43,8 @@ struct Inner {
     fail_event: std::collections::HashMap<String, usize>,
     /// Paths that always answer this status.
     fail_path: std::collections::HashMap<String, u16>,
+    /// Paths answered with a JSON body of their own (a token endpoint beside the API).
+    answer_json: std::collections::HashMap<String, String>,
     /// Per mille of requests answered 503, and of requests answered only after `slow`.
     chaos: Option<(u64, u64, Duration)>,
 }
@@ -80,6 +84,11 @@ impl Receiver {
     /// first (chosen by a hash of event id and attempt, so a rerun sees the same faults).
     pub fn chaos(&self, fail: u64, slow: u64, delay: Duration) {
         self.inner.lock().unwrap().chaos = Some((fail, slow, delay));
+    }
+
+    /// Answers every request on `path` with 200 and `body` as JSON.
+    pub fn answer_json(&self, path: &str, body: serde_json::Value) {
+        self.inner.lock().unwrap().answer_json.insert(path.to_owned(), body.to_string());
     }
 
     pub fn set_default(&self, status: u16, delay: Duration) {
@@ -126,7 +135,8 @@ async fn handle(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
     let (status, delay) = {
         let mut i = inner.lock().unwrap();
         i.arrived += 1;
@@ -153,16 +163,22 @@ async fn handle(
             .or(i.default)
             .unwrap_or((200, Duration::ZERO))
     };
+    let canned = inner.lock().unwrap().answer_json.get(uri.path()).cloned();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     inner.lock().unwrap().requests.push(Req {
         method: method.to_string(),
         path: uri.path().to_owned(),
+        query: uri.query().unwrap_or_default().to_owned(),
         headers,
         body,
         status,
         at: std::time::Instant::now(),
     });
-    StatusCode::from_u16(status).unwrap()
+    let status = StatusCode::from_u16(status).unwrap();
+    match canned {
+        Some(json) => (status, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response(),
+        None => status.into_response(),
+    }
 }
