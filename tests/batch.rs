@@ -1,7 +1,8 @@
 //! Batch delivery through the real worker path: up to `max_events` deliveries per request as a JSON
 //! array with one idempotency key for the batch; a partial batch goes out after `max_wait`; a
 //! failing batch is retried and dead-lettered as a whole, and a redrive sends it again as one
-//! request; settings one request cannot honour are refused when the config is loaded.
+//! request; a shutdown sends what is gathered and commits it; settings one request cannot honour
+//! are refused when the config is loaded.
 #[macro_use]
 mod support;
 
@@ -186,10 +187,43 @@ async fn a_failing_batch_retries_and_dead_letters_whole_and_redrives_as_one(back
     app.stop().await;
 }
 
+async fn shutdown_sends_what_is_gathered_and_commits_it(backend: Backend) {
+    let rx = Receiver::start().await;
+    let opts = Options {
+        transform: ITEM,
+        crm_settings: "batch = { max_events = 3, max_wait = \"30s\" }",
+        ..Options::default()
+    };
+    let bus = Bus::new(backend, &rx.url, opts);
+    let app = bus.start().await;
+    let before = post_pushes(&app.url, 2).await;
+    // Consumed and gathered, far from max_wait.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(rx.requests().is_empty(), "a partial batch waits for max_wait");
+    app.stop().await;
+    let reqs = rx.requests();
+    assert_eq!(reqs.len(), 1, "the partial batch went out at shutdown");
+    let (mut got, mut want) = (ids(&reqs[0]), before.clone());
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+
+    // Their records were committed: after a restart, a new batch holds only new events.
+    let app = bus.start().await;
+    let after = post_pushes(&app.url, 3).await;
+    let reqs = rx.wait_until("the next full batch", WAIT, |r| r.len() == 2).await;
+    let (mut got, mut want) = (ids(&reqs[1]), after);
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "nothing delivered before the restart is gathered again");
+    app.stop().await;
+}
+
 on_every_backend!(
     events_go_out_in_batches_of_at_most_max_events,
     a_partial_batch_goes_out_after_max_wait,
     a_failing_batch_retries_and_dead_letters_whole_and_redrives_as_one,
+    shutdown_sends_what_is_gathered_and_commits_it,
 );
 
 /// Config load refuses batches that one request cannot carry, each with a message naming why.
