@@ -361,7 +361,24 @@ fn dead_letter_enums_match_the_schema_exactly() {
     let back: DeadLetter = serde_json::from_value(json.clone()).unwrap();
     assert_eq!(back, dl, "round trip");
     let keys = |v: &Value| -> BTreeSet<String> { v.as_object().unwrap().keys().cloned().collect() };
-    assert_eq!(keys(&schema["properties"]), keys(&json), "dead-letter fields");
+    // A batch's dead letter carries its items instead of one output.
+    let (attempts, message) = history(GiveUpReason::RetriesExhausted);
+    let mut batch_dl = DeadLetter::new("s", github_push(), attempts, GiveUpReason::RetriesExhausted, message);
+    let item = hookbus_core::BatchItem {
+        id: "e-1:0".into(),
+        event_id: "e-1".into(),
+        event_type: "github.push".into(),
+        body: serde_json::json!({"sku": "a-1"}),
+    };
+    batch_dl.batch = Some(hookbus_core::Batch { items: vec![item] });
+    let batch_json = serde_json::to_value(&batch_dl).unwrap();
+    assert_valid(&DEAD_LETTER, "dead-letter", &batch_json, "a batch's dead letter");
+    assert_eq!(serde_json::from_value::<DeadLetter>(batch_json.clone()).unwrap(), batch_dl, "round trip");
+    assert_eq!(keys(&schema["properties"]["batch"]["properties"]), keys(&batch_json["batch"]), "batch fields");
+    let item_schema = &schema["properties"]["batch"]["properties"]["items"]["items"]["properties"];
+    assert_eq!(keys(item_schema), keys(&batch_json["batch"]["items"][0]), "batch item fields");
+    let written: BTreeSet<String> = keys(&json).union(&keys(&batch_json)).cloned().collect();
+    assert_eq!(keys(&schema["properties"]), written, "dead-letter fields");
     assert_eq!(keys(&schema["properties"]["output"]["properties"]), keys(&json["output"]), "output fields");
     assert_eq!(keys(&schema["$defs"]["attempt"]["properties"]), keys(&json["attempts"][0]), "attempt fields");
 }

@@ -169,7 +169,9 @@ fn open(t: &Target) -> anyhow::Result<(Config, Arc<dyn hookbus_broker::Broker>)>
 }
 
 fn table(out: &mut impl std::io::Write, entries: &[dlq::DlqEntry]) -> std::io::Result<()> {
-    writeln!(out, "{:<8} {:<38} {:<24} {:<18} {:>8} LAST", "OFFSET", "EVENT ID", "TYPE", "REASON", "ATTEMPTS")?;
+    // ITEMS: a batch dead letter stands for all its items (the event shown is the first's).
+    let head = ("OFFSET", "EVENT ID", "TYPE", "REASON", "ATTEMPTS", "ITEMS");
+    writeln!(out, "{:<8} {:<38} {:<24} {:<18} {:>8} {:>5} LAST", head.0, head.1, head.2, head.3, head.4, head.5)?;
     for e in entries {
         let r = &e.record;
         let last = r.attempts.last().map(|a| match (a.status, &a.error) {
@@ -179,12 +181,13 @@ fn table(out: &mut impl std::io::Write, entries: &[dlq::DlqEntry]) -> std::io::R
         });
         writeln!(
             out,
-            "{:<8} {:<38} {:<24} {:<18} {:>8} {}",
+            "{:<8} {:<38} {:<24} {:<18} {:>8} {:>5} {}",
             e.offset,
             r.event.id,
             r.event.ty,
             r.reason.as_str(),
             r.attempts.len(),
+            r.items(),
             last.unwrap_or_default()
         )?;
     }
@@ -207,17 +210,23 @@ async fn over_api(cmd: DlqCmd) -> anyhow::Result<ExitCode> {
                     writeln!(out, "{d}")?;
                 }
             } else {
-                writeln!(out, "{:<8} {:<38} {:<24} {:<18} {:>8}", "OFFSET", "EVENT ID", "TYPE", "REASON", "ATTEMPTS")?;
+                let head = ("OFFSET", "EVENT ID", "TYPE", "REASON", "ATTEMPTS", "ITEMS");
+                writeln!(
+                    out,
+                    "{:<8} {:<38} {:<24} {:<18} {:>8} {:>5}",
+                    head.0, head.1, head.2, head.3, head.4, head.5
+                )?;
                 for d in &rows {
                     let s = |k: &str| d[k].as_str().unwrap_or("").to_owned();
                     writeln!(
                         out,
-                        "{:<8} {:<38} {:<24} {:<18} {:>8}",
+                        "{:<8} {:<38} {:<24} {:<18} {:>8} {:>5}",
                         d["offset"],
                         s("event_id"),
                         s("event_type"),
                         s("reason"),
-                        d["attempts"]
+                        d["attempts"],
+                        d["items"]
                     )?;
                 }
                 writeln!(out, "{} pending dead letter(s) for {}", rows.len(), target.subscription)?;

@@ -92,6 +92,7 @@ test('create with OAuth2, PUT, a secret map and output settings: stored, used by
   assert.match(await facts.locator('[data-fact="Authentication"]').textContent(), /secret set: \*\*\*\*0001/);
   assert.match(await facts.locator('[data-fact="Delivers to"]').textContent(), /^PUT http:\/\/127\.0\.0\.1:\d+\/billing$/);
   assert.equal(await facts.locator('[data-fact="Max outputs"]').textContent(), '20');
+  assert.equal(await facts.locator('[data-fact="Batch"]').textContent(), 'off: one delivery per request');
   assert.equal(await facts.locator('[data-fact="Secret maps"]').textContent(), 'api_keys.acct_1 (****0001)');
   assert.equal(await page.locator('main img').count(), 0, 'no element made from data');
   assert.equal(await page.evaluate(() => window.__owned), undefined, 'nothing ran');

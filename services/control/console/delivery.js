@@ -207,6 +207,7 @@ export function settingsFacts(s) {
     ['Secret maps', maps.length ? maps.join(', ') : 'none'],
     ['Content mode', `${s.content_mode}${s.content_mode_set ? '' : ' (default)'}`],
     ['Max outputs', s.max_outputs],
+    ['Batch', s.batch ? `up to ${s.batch.max_events} per request, waiting at most ${s.batch.max_wait}` : 'off: one delivery per request'],
     ['Output schema', s.output_schema === null || s.output_schema === undefined ? 'none' : h('pre', { class: 'json' }, pretty(s.output_schema))],
   ];
   return h('section', { class: 'stats', id: 'settings' }, h('h2', {}, 'Settings'), h('dl', { class: 'facts' },

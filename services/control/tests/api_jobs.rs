@@ -46,7 +46,17 @@ async fn retry_redrive_and_replay(store: Store) {
     for (id, reason) in [("gh-1", GiveUpReason::RetriesExhausted), ("gh-2", GiveUpReason::PermanentFailure)] {
         let mut event = ev.clone();
         event.id = id.into();
-        let dl = DeadLetter::new("from-config", event, vec![], reason, "gave up".into());
+        let mut dl = DeadLetter::new("from-config", event, vec![], reason, "gave up".into());
+        if id == "gh-2" {
+            // A batch subscription's dead letter stands for all its items.
+            let item = |n: &str| hookbus_core::BatchItem {
+                id: n.into(),
+                event_id: n.into(),
+                event_type: "github.issues".into(),
+                body: json!({}),
+            };
+            dl.batch = Some(hookbus_core::Batch { items: vec![item("gh-2"), item("gh-3"), item("gh-4")] });
+        }
         let record = Record {
             key: Some(id.as_bytes().to_vec()),
             headers: vec![],
@@ -59,6 +69,8 @@ async fn retry_redrive_and_replay(store: Store) {
     assert_eq!((s.as_u16(), listed["total"].as_u64()), (200, Some(2)), "{listed}");
     let (_, one) = h.get("/api/v1/subscriptions/from-config/dead-letters?reason=permanent_failure").await;
     assert_eq!(one["dead_letters"][0]["event_id"], "gh-2");
+    assert_eq!(one["dead_letters"][0]["items"], 3, "{one}");
+    assert_eq!(listed["dead_letters"][0]["items"], 1, "a plain dead letter is one delivery: {listed}");
     let (s, _) = h.get("/api/v1/subscriptions/from-config/dead-letters?reason=sad").await;
     assert_eq!(s.as_u16(), 400);
 

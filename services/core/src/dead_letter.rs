@@ -5,6 +5,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::CloudEvent;
+use crate::batch::Batch;
 use crate::contract::Violation;
 
 /// How one delivery attempt ended.
@@ -144,6 +145,10 @@ pub struct RetryEnvelope {
     pub attempts: Vec<Attempt>,
     #[serde(with = "time::serde::rfc3339")]
     pub not_before: OffsetDateTime,
+    /// A batch subscription's request, retried as a whole: these items are resent as they are
+    /// (`event` is then the first item's event, `outputs` empty). Absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Batch>,
 }
 
 impl RetryEnvelope {
@@ -159,6 +164,7 @@ impl RetryEnvelope {
             outputs: Vec::new(),
             attempts: Vec::new(),
             not_before: OffsetDateTime::now_utc(),
+            batch: None,
         }
     }
 }
@@ -179,6 +185,10 @@ pub struct DeadLetter {
     /// `output_schema`: where the output broke the schema, each with its JSON path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub violations: Vec<Violation>,
+    /// A batch subscription's request, dead-lettered as a whole (`event` is the first item's event):
+    /// a redrive resends these items as one request. Absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Batch>,
 }
 
 impl DeadLetter {
@@ -201,7 +211,13 @@ impl DeadLetter {
             message,
             dead_lettered_at: OffsetDateTime::now_utc(),
             violations: Vec::new(),
+            batch: None,
         }
+    }
+
+    /// How many deliveries the record stands for: the items of a batch, else one.
+    pub fn items(&self) -> usize {
+        self.batch.as_ref().map_or(1, Batch::len)
     }
 
     /// The same record for one output of the event's transform.

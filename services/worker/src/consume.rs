@@ -25,6 +25,13 @@ const COMMIT_AFTER: usize = 32;
 const HEALTH_EVERY: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(100);
 
+/// Records in flight at once. A batch subscription's records wait for their batch while holding a
+/// permit, so there are enough for a full batch being sent and the next one gathering.
+fn permits(config: &hookbus_core::config::SubscriptionConfig) -> usize {
+    let batch = config.batch.as_ref().map_or(0, |b| 2 * b.max_events);
+    config.concurrency.max(batch)
+}
+
 /// A retry record whose time has not come; its partition is paused meanwhile (unordered mode), or,
 /// in ordered mode, an event retrying in place while its key waits.
 struct Held {
@@ -68,7 +75,7 @@ impl Pipeline {
         Self {
             consumer,
             tracker: OffsetTracker::default(),
-            permits: Arc::new(Semaphore::new(sub.config.concurrency)),
+            permits: Arc::new(Semaphore::new(permits(&sub.config))),
             done_tx,
             done_rx,
             paused: Vec::new(),

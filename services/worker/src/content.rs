@@ -13,6 +13,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 pub(crate) const STRUCTURED: &str = "application/cloudevents+json; charset=utf-8";
+/// A JSON array of structured-mode envelopes (CloudEvents JSON format, batched).
+pub(crate) const STRUCTURED_BATCH: &str = "application/cloudevents-batch+json; charset=utf-8";
 const JSON: &str = "application/json";
 
 /// The request body. `mapped` is the transform's output, `None` without a transform.
@@ -29,6 +31,25 @@ pub(crate) fn body(mode: ContentMode, event: &CloudEvent, mapped: Option<&Value>
         (ContentMode::Binary | ContentMode::Raw, Some(out)) => serde_json::to_vec(out).unwrap_or_default(),
         (ContentMode::Binary | ContentMode::Raw, None) => data_bytes(event),
     }
+}
+
+/// One item of a batch body: what [`body`] would send on its own, as JSON. Batches are refused
+/// for binary mode and for raw mode without a transform (config check), so every item is JSON;
+/// non-JSON data that slips through anyway travels as its base64 form rather than being lost.
+pub(crate) fn item(mode: ContentMode, event: &CloudEvent, mapped: Option<&Value>) -> Value {
+    match (mode, mapped) {
+        (ContentMode::Structured, _) => serde_json::from_slice(&body(mode, event, mapped)).unwrap_or_default(),
+        (_, Some(out)) => out.clone(),
+        (_, None) => {
+            event.data.clone().unwrap_or_else(|| event.data_base64.clone().map(Value::String).unwrap_or_default())
+        }
+    }
+}
+
+/// `Content-Type` of a batch request: the CloudEvents batch format for envelopes, else JSON.
+pub(crate) fn batch_headers(mode: ContentMode, h: &mut HeaderMap) {
+    let content_type = if mode == ContentMode::Structured { STRUCTURED_BATCH } else { JSON };
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
 }
 
 /// The event's data as the provider sent it: JSON re-serialized (key order kept), anything else
@@ -127,6 +148,19 @@ mod tests {
         assert!(get(&h, "ce-time").is_some_and(|t| t.ends_with('Z')));
         assert_eq!(get(&h, "content-type"), Some("application/json"));
         assert!(h.get("ce-traceparent").is_none());
+    }
+
+    #[test]
+    fn batch_items_are_what_single_deliveries_send() {
+        let e = event();
+        let single: Value = serde_json::from_slice(&body(ContentMode::Structured, &e, Some(&json!({"x": 1})))).unwrap();
+        assert_eq!(item(ContentMode::Structured, &e, Some(&json!({"x": 1}))), single);
+        assert_eq!(item(ContentMode::Raw, &e, Some(&json!([1]))), json!([1]));
+        let mut h = HeaderMap::new();
+        batch_headers(ContentMode::Structured, &mut h);
+        assert_eq!(get(&h, "content-type"), Some(STRUCTURED_BATCH));
+        batch_headers(ContentMode::Raw, &mut h);
+        assert_eq!(get(&h, "content-type"), Some("application/json"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! letter; see [`crate::ledger`], shared with the quarantine), so any subset can be redriven or
 //! purged and `list` shows exactly the pending ones, on both backends.
 use hookbus_broker::Broker;
-use hookbus_core::{CloudEvent, DeadLetter, GiveUpReason, MappedOutput, RetryEnvelope, topics};
+use hookbus_core::{CloudEvent, DeadLetter, GiveUpReason, RetryEnvelope, topics};
 use time::OffsetDateTime;
 
 use crate::{WorkerError, codec, ledger};
@@ -35,10 +35,15 @@ impl Filter {
     pub fn matches(&self, dl: &DeadLetter) -> bool {
         self.event_type.as_deref().is_none_or(|t| type_matches(t, &dl.event.ty))
             && self.reason.is_none_or(|r| r == dl.reason)
-            && self.event_id.as_deref().is_none_or(|id| id == dl.event.id)
+            && self.event_id.as_deref().is_none_or(|id| id == dl.event.id || in_batch(dl, id))
             && self.since.is_none_or(|s| dl.dead_lettered_at >= s)
             && self.until.is_none_or(|u| dl.dead_lettered_at < u)
     }
+}
+
+/// Whether a batch dead letter holds an item of event `id`.
+fn in_batch(dl: &DeadLetter, id: &str) -> bool {
+    dl.batch.as_ref().is_some_and(|b| b.items.iter().any(|i| i.event_id == id))
 }
 
 fn type_matches(pattern: &str, ty: &str) -> bool {
@@ -65,17 +70,12 @@ pub async fn list(
     Ok(out)
 }
 
-/// Queues `event` for immediate delivery to `subscription` with a fresh attempt count; with
-/// `output`, that transform output is sent as it was first computed (not mapped again).
-async fn requeue(
-    broker: &dyn Broker,
-    prefix: &str,
-    subscription: &str,
-    event: CloudEvent,
-    output: Option<MappedOutput>,
-) -> Result<(), WorkerError> {
-    let mut retry = RetryEnvelope::due_now(subscription, event);
-    retry.outputs = output.into_iter().collect();
+/// Queues the dead letter's event for immediate delivery to `subscription` with a fresh attempt
+/// count; its transform output, or its batch, is sent as it was first computed (not mapped again).
+async fn requeue(broker: &dyn Broker, prefix: &str, subscription: &str, dl: &DeadLetter) -> Result<(), WorkerError> {
+    let mut retry = RetryEnvelope::due_now(subscription, dl.event.clone());
+    retry.outputs = dl.output.clone().into_iter().collect();
+    retry.batch = dl.batch.clone();
     enqueue(broker, prefix, retry).await.map(drop)
 }
 
@@ -125,7 +125,7 @@ pub async fn redrive(
     publisher.ensure_topics(&[topics::retry_tier(prefix, subscription, 0)]).await?;
     let pending = list(broker, prefix, subscription, filter).await?;
     for (n, e) in pending.iter().enumerate() {
-        requeue(broker, prefix, subscription, e.record.event.clone(), e.record.output.clone()).await?;
+        requeue(broker, prefix, subscription, &e.record).await?;
         resolve(broker, prefix, subscription, e, "redriven").await?;
         progress(n + 1, pending.len());
     }
@@ -173,7 +173,7 @@ pub async fn replay(
         if event.time < from || event.time >= to || !sub.wants(&event.ty) {
             continue;
         }
-        requeue(broker, prefix, subscription, event, None).await?;
+        enqueue(broker, prefix, RetryEnvelope::due_now(subscription, event)).await?;
         summary.replayed += 1;
     }
     Ok(summary)

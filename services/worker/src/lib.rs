@@ -4,8 +4,10 @@
 //!
 //! Imports run one way: `worker` (assembly, live set) -> `consume` (the loop) -> `process` (one
 //! event) -> `decide` (pure), `deliver` (outbound HTTP, with `request` for headers and signing),
-//! `endpoint` (breaker, limit) and `codec` (records).
+//! `endpoint` (breaker, limit) and `codec` (records); batch subscriptions hand their mapped outputs
+//! from `process` to `batch`, which gathers them and sends one request per batch.
 mod auth;
+mod batch;
 mod codec;
 mod consume;
 mod content;
@@ -27,6 +29,7 @@ pub mod ssrf;
 mod subscription;
 mod superseded;
 mod topic;
+mod work;
 mod worker;
 
 pub use decide::EventOutcome;

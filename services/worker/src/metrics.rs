@@ -42,6 +42,17 @@ pub struct WorkerMetrics {
     pub lag_records: Family<SubLabel, Gauge>,
     /// Age of the oldest unfinished source record, per subscription.
     pub lag_seconds: Family<SubLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    /// Items per batch request (batch subscriptions only), counted on every attempt.
+    pub batch_items: Family<SubLabel, Histogram, BatchBuckets>,
+}
+
+#[derive(Clone)]
+pub struct BatchBuckets;
+
+impl MetricConstructor<Histogram> for BatchBuckets {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new([1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0])
+    }
 }
 
 impl WorkerMetrics {
@@ -55,6 +66,7 @@ impl WorkerMetrics {
             endpoint_disabled: Family::default(),
             lag_records: Family::default(),
             lag_seconds: Family::default(),
+            batch_items: Family::new_with_constructor(BatchBuckets),
         };
         registry.register("hookbus_consumer_lag_records", "Source records not yet finished", m.lag_records.clone());
         registry.register(
@@ -80,6 +92,7 @@ impl WorkerMetrics {
             "Latency of delivery attempts",
             m.attempt_seconds.clone(),
         );
+        registry.register("hookbus_delivery_batch_items", "Items per batch request", m.batch_items.clone());
         m
     }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookbus_broker::{Publisher, Received, Record};
+use hookbus_broker::{Publisher, Record};
 use hookbus_core::config::ContentMode;
 use hookbus_core::contract::Violation;
 use hookbus_core::live::{ObservationKind, ObservationSink};
@@ -21,6 +21,7 @@ use crate::endpoint::Endpoint;
 use crate::metrics::{OutcomeLabels, SubLabel};
 use crate::request::Outgoing;
 use crate::superseded::OperatorRetries;
+pub(crate) use crate::work::{Outcome, Work};
 use crate::{Subscription, WorkerError, WorkerMetrics};
 
 /// Shared by every delivery task of one subscription; built before its consume loop starts.
@@ -34,85 +35,43 @@ pub(crate) struct Ctx {
     /// Told what happened to every event (the attempt log); never blocks.
     pub observer: Arc<dyn ObservationSink>,
     pub operator_retries: OperatorRetries,
+    /// Batch subscriptions: where mapped outputs wait for their batch (see `batch`).
+    pub batch: Option<tokio::sync::mpsc::UnboundedSender<crate::batch::Item>>,
 }
 
 impl Ctx {
     fn observe(&self, event: &CloudEvent, kind: ObservationKind) {
+        self.observe_as(&event.id, &event.ty, kind);
+    }
+
+    pub(crate) fn observe_as(&self, event_id: &str, event_type: &str, kind: ObservationKind) {
         let sub = &self.sub;
         self.observer.observe(hookbus_core::live::DeliveryObservation {
             subscription: sub.name.clone(),
             generation: sub.generation.clone(),
             version: sub.version,
-            event_id: event.id.clone(),
-            event_type: event.ty.clone(),
+            event_id: event_id.to_owned(),
+            event_type: event_type.to_owned(),
             at: OffsetDateTime::now_utc(),
             kind,
         });
     }
 }
 
-/// A consumed record: a fresh event from the source topic, or a pending retry from a tier.
-pub(crate) enum Work {
-    Fresh(CloudEvent),
-    Retry(RetryEnvelope),
-}
-
-impl Work {
-    pub fn decode(sub: &Subscription, r: &Received) -> Result<Work, WorkerError> {
-        if sub.tier_of(&r.topic).is_some() {
-            codec::decode(r).map(Work::Retry)
-        } else {
-            r.record.event().map(Work::Fresh).map_err(|e| codec::bad_record(r, e))
-        }
-    }
-
-    /// The partition key: in ordered mode, events with the same key are delivered one at a time.
-    pub fn key(&self) -> &str {
-        match self {
-            Work::Fresh(e) => &e.partitionkey,
-            Work::Retry(r) => &r.event.partitionkey,
-        }
-    }
-
-    /// When a retry may be attempted; fresh events are due at once.
-    pub fn not_before(&self) -> Option<OffsetDateTime> {
-        match self {
-            Work::Fresh(_) => None,
-            Work::Retry(r) => Some(r.not_before),
-        }
-    }
-}
-
-/// What became of one piece of work.
-pub(crate) enum Outcome {
-    /// Delivered, filtered, dead-lettered or durably scheduled: the record is finished.
-    Finished,
-    /// Shutdown interrupted a durable write: the record must be consumed again after restart.
-    Unfinished,
-    /// Ordered subscriptions retry in place: the key waits, the record stays unfinished meanwhile.
-    RetryInPlace(Box<RetryEnvelope>),
-}
-
-impl From<bool> for Outcome {
-    fn from(finished: bool) -> Self {
-        if finished { Outcome::Finished } else { Outcome::Unfinished }
-    }
-}
-
 /// One delivery as it moves through one pass: the event, the transform output it sends (none: the
 /// event itself, for subscriptions without a transform), the attempts made so far and, when the
 /// output broke the output schema, how.
-struct InFlight {
-    event: CloudEvent,
-    output: Option<MappedOutput>,
-    attempts: Vec<Attempt>,
+pub(crate) struct InFlight {
+    pub event: CloudEvent,
+    pub output: Option<MappedOutput>,
+    pub attempts: Vec<Attempt>,
     /// Where the output broke the subscription's output schema, for its dead letter.
-    violations: Vec<Violation>,
+    pub violations: Vec<Violation>,
 }
 
 impl InFlight {
     /// The idempotency key: the event id, with the output's index when the event fanned out.
-    fn delivery_id(&self) -> String {
+    pub fn delivery_id(&self) -> String {
         self.output.as_ref().map_or_else(|| self.event.id.clone(), |o| o.delivery_id(&self.event.id))
     }
 }
@@ -128,6 +87,8 @@ pub(crate) async fn process(ctx: &Ctx, work: Work) -> Outcome {
     };
     let (event, attempts, stored) = match work {
         Work::Fresh(event) => (event, Vec::new(), Vec::new()),
+        // A batch retries as a whole: the same items, as one request.
+        Work::Retry(r) if skip.is_none() && r.batch.is_some() => return crate::batch::resend(ctx, r).await,
         Work::Retry(r) => (r.event, r.attempts, r.outputs),
     };
     if let Some(pass) = skip {
@@ -152,6 +113,9 @@ pub(crate) async fn process(ctx: &Ctx, work: Work) -> Outcome {
         } else {
             stored.into_iter().map(Some).collect()
         };
+        if sub.config.batch.is_some() {
+            return crate::batch::join(ctx, &envelope, event, outputs).await;
+        }
         deliver_all(ctx, &envelope, event, attempts, outputs).await
     }
     .instrument(span)
@@ -241,6 +205,7 @@ async fn one_pass(ctx: &Ctx, envelope: &serde_json::Value, mut flight: InFlight)
         mapped: mapped.is_some(),
         number,
         traceparent: traceparent.as_deref(),
+        batch: None,
     };
     let result = if let Some(d) = &sub.config.destination {
         // Binary mode: the output (or the event's data) is the record's value.
@@ -257,7 +222,7 @@ async fn one_pass(ctx: &Ctx, envelope: &serde_json::Value, mut flight: InFlight)
 }
 
 /// Why a pass made no attempt.
-enum NoAttempt {
+pub(crate) enum NoAttempt {
     /// A template of the destination failed on the event.
     Unrenderable(String),
     /// The circuit is open: hold off for this long.
@@ -265,7 +230,7 @@ enum NoAttempt {
 }
 
 impl NoAttempt {
-    fn as_pass(&self) -> Pass<'_> {
+    pub fn as_pass(&self) -> Pass<'_> {
         match self {
             NoAttempt::Unrenderable(error) => Pass::MappingFailed { error },
             NoAttempt::Deferred { number, wait } => Pass::Deferred { number: *number, wait: *wait },
@@ -274,7 +239,7 @@ impl NoAttempt {
 }
 
 /// One HTTP attempt to the rendered target, unless the circuit is open.
-async fn http_attempt(
+pub(crate) async fn http_attempt(
     ctx: &Ctx,
     envelope: &serde_json::Value,
     out: &Outgoing<'_>,
@@ -319,7 +284,7 @@ fn record(ctx: &Ctx, result: crate::deliver::AttemptResult, number: u32, mut fli
 }
 
 /// Makes the decision durable: metrics for every outcome, a retry record or a dead letter.
-async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
+pub(crate) async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
     let sub = &ctx.sub;
     ctx.metrics.event(&sub.name, next.outcome());
     let InFlight { event, output, attempts, violations } = flight;
@@ -344,6 +309,7 @@ async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
                 outputs: output.into_iter().collect(),
                 attempts,
                 not_before,
+                batch: None,
             };
             match place {
                 Place::InPlace => Outcome::RetryInPlace(Box::new(retry)),
@@ -363,7 +329,7 @@ async fn carry_out(ctx: &Ctx, next: Next, flight: InFlight) -> Outcome {
 
 /// What the attempt log records for a decision; nothing for events that were never this
 /// subscription's to deliver (before its start, or another generation's retries).
-fn observation(next: &Next, now: OffsetDateTime) -> Option<ObservationKind> {
+pub(crate) fn observation(next: &Next, now: OffsetDateTime) -> Option<ObservationKind> {
     Some(match next {
         Next::Finish(EventOutcome::Delivered) => ObservationKind::Delivered,
         Next::Finish(EventOutcome::BeforeStart | EventOutcome::Superseded) => return None,
@@ -374,7 +340,7 @@ fn observation(next: &Next, now: OffsetDateTime) -> Option<ObservationKind> {
 }
 
 /// Writes a retry or dead-letter record; the source record is finished only once it is durable.
-async fn write(ctx: &Ctx, topic: &str, record: Result<Record, WorkerError>) -> Outcome {
+pub(crate) async fn write(ctx: &Ctx, topic: &str, record: Result<Record, WorkerError>) -> Outcome {
     match record {
         Ok(record) => publish(ctx, topic, record).await.into(),
         Err(e) => {

@@ -20,6 +20,8 @@ pub(crate) struct Outgoing<'a> {
     /// 1 on the first try.
     pub number: u32,
     pub traceparent: Option<&'a str>,
+    /// A batch request: how many items its array body holds.
+    pub batch: Option<usize>,
 }
 
 pub(crate) fn headers(
@@ -37,7 +39,11 @@ pub(crate) fn headers(
             h.insert(k, v);
         }
     }
-    crate::content::headers(sub.config.content_mode(), out.event, out.mapped, &mut h);
+    match out.batch {
+        // The items' own attributes are in the items; headers speak for the request.
+        Some(_) => crate::content::batch_headers(sub.config.content_mode(), &mut h),
+        None => crate::content::headers(sub.config.content_mode(), out.event, out.mapped, &mut h),
+    }
     let mut put = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::try_from(value) {
             h.insert(name, v);
@@ -49,6 +55,9 @@ pub(crate) fn headers(
     put("webhook-timestamp", &ts.to_string());
     // 1 on the first try; lets a target tell retries from first deliveries.
     put("hookbus-attempt", &out.number.to_string());
+    if let Some(n) = out.batch {
+        put("hookbus-batch-size", &n.to_string());
+    }
     if let Some(key) = &sub.signing_key {
         put("webhook-signature", &standard_webhooks_signature(key, out.delivery_id, ts, body));
     }
@@ -106,7 +115,8 @@ mod tests {
         let sub = sub();
         let event = CloudEvent::from_body("e-1".into(), "github", "github.push".into(), None, b"{}");
         let configured: Vec<(String, String)> = sub.config.headers.clone().into_iter().collect();
-        let out = Outgoing { event: &event, delivery_id: "e-1", mapped: true, number: 2, traceparent: None };
+        let out =
+            Outgoing { event: &event, delivery_id: "e-1", mapped: true, number: 2, traceparent: None, batch: None };
         let h = headers(&sub, &configured, &out, b"{}", 1_700_000_000);
         assert_eq!(h["x-crm-credential"], "s3cr3t-value");
         assert_eq!(h["idempotency-key"], "e-1");

@@ -59,7 +59,8 @@ mod tests {
     fn each_output_is_an_event_of_its_own_in_binary_mode() {
         let mut event = CloudEvent::from_body("e-1".into(), "shop", "shop.order".into(), None, b"{}");
         event.partitionkey = "cust-9".into();
-        let out = Outgoing { event: &event, delivery_id: "e-1:2", mapped: true, number: 1, traceparent: None };
+        let out =
+            Outgoing { event: &event, delivery_id: "e-1:2", mapped: true, number: 1, traceparent: None, batch: None };
         let r = record(&out, br#"{"sku":"a"}"#, 1_700_000_000_000);
         assert_eq!((r.key.as_deref(), r.payload.as_slice()), (Some(&b"cust-9"[..]), &br#"{"sku":"a"}"#[..]));
         assert_eq!(r.header_str("ce_id"), Some("e-1:2"));

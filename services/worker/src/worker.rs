@@ -139,6 +139,13 @@ impl Worker {
         publisher.ensure_topics(&sub.owned_topics()).await?;
         let consumer = self.broker.consumer(&sub.group(), &sub.consumed_topics())?;
         let stop = shutdown.child_token();
+        let (batch, gathered) = match sub.config.batch {
+            Some(_) => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                (Some(tx), Some(rx))
+            }
+            None => (None, None),
+        };
         let ctx = Ctx {
             endpoint: Endpoint::new(&sub, self.metrics.clone()),
             http: self.http.clone(),
@@ -147,9 +154,14 @@ impl Worker {
             shutdown: stop.clone(),
             observer: self.observer.clone(),
             operator_retries: Default::default(),
+            batch,
             sub,
         };
-        let pipeline = Pipeline::new(Arc::new(ctx), consumer);
+        let ctx = Arc::new(ctx);
+        if let Some(rx) = gathered {
+            tokio::spawn(crate::batch::gather(ctx.clone(), rx));
+        }
+        let pipeline = Pipeline::new(ctx, consumer);
         let task = tokio::spawn(async move {
             if let Err(e) = pipeline.drive(grace).await {
                 let _ = failed.send(e);

@@ -40,6 +40,9 @@ pub struct DeadLetterView {
     #[serde(with = "time::serde::rfc3339")]
     pub dead_lettered_at: OffsetDateTime,
     pub attempts: usize,
+    /// Deliveries the dead letter stands for: the items of a batch, else 1. The event fields are
+    /// those of a batch's first item.
+    pub items: usize,
     pub partition: i32,
     pub offset: i64,
 }
@@ -106,6 +109,7 @@ pub async fn list(
             message: e.record.message.clone(),
             dead_lettered_at: e.record.dead_lettered_at,
             attempts: e.record.attempts.len(),
+            items: e.record.items(),
             partition: e.partition,
             offset: e.offset,
         })

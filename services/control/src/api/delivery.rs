@@ -1,10 +1,10 @@
-//! The delivery settings of a subscription in the API: fan-out limit, HTTP method, outbound auth
-//! and secret maps. Secrets are given in plaintext, sealed in the store (by the path that names
+//! The delivery settings of a subscription in the API: fan-out limit, batching, HTTP method,
+//! outbound auth and secret maps. Secrets are given in plaintext, sealed in the store (by the path that names
 //! them, e.g. `auth.client_secret`), never returned: GET shows hints.
 use std::collections::BTreeMap;
 
 use hookbus_core::config::{
-    DestinationConfig, HttpMethod, OutboundAuth, SecretRef, SubscriptionConfig, secret_map_path,
+    BatchConfig, DestinationConfig, HttpMethod, OutboundAuth, SecretRef, SubscriptionConfig, secret_map_path,
 };
 use hookbus_core::live::SubscriptionSpec;
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,35 @@ impl From<&DestinationInput> for DestinationConfig {
         match d {
             DestinationInput::Topic { topic } => Self::Topic { topic: topic.clone() },
         }
+    }
+}
+
+/// Batch delivery: up to `max_events` deliveries per request, as a JSON array, retried and
+/// dead-lettered as a whole. Not with `ordered`, a topic destination, `binary` content mode, raw
+/// mode without a transform, or a templated target URL or header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchInput {
+    /// Most items per request, 2 to 1000.
+    pub max_events: usize,
+    /// How long a partial batch waits for more items, e.g. `200ms` (the default), at most `60s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_wait: Option<String>,
+}
+
+impl From<&BatchConfig> for BatchInput {
+    fn from(b: &BatchConfig) -> Self {
+        Self { max_events: b.max_events, max_wait: Some(b.max_wait.clone()) }
+    }
+}
+
+impl BatchInput {
+    fn config(&self) -> BatchConfig {
+        let mut c = BatchConfig::new(self.max_events);
+        if let Some(w) = &self.max_wait {
+            c.max_wait = w.clone();
+        }
+        c
     }
 }
 
@@ -138,6 +167,7 @@ impl AuthInput {
 pub struct DeliveryInput {
     pub destination: Option<DestinationInput>,
     pub max_outputs: Option<usize>,
+    pub batch: Option<BatchInput>,
     pub method: Option<MethodInput>,
     pub auth: Option<AuthInput>,
     pub secret_maps: BTreeMap<String, BTreeMap<String, String>>,
@@ -150,6 +180,7 @@ impl DeliveryInput {
         if let Some(n) = self.max_outputs {
             c.max_outputs = n;
         }
+        c.batch = self.batch.as_ref().map(BatchInput::config);
         c.method = self.method.map(Into::into).unwrap_or_default();
         c.auth = self.auth.as_ref().map(AuthInput::config);
         c.secret_maps = self
@@ -166,6 +197,7 @@ impl DeliveryInput {
         Self {
             destination: c.destination.as_ref().map(Into::into),
             max_outputs: Some(c.max_outputs),
+            batch: c.batch.as_ref().map(Into::into),
             method: Some(c.method.into()),
             auth: c.auth.as_ref().map(|a| AuthInput::of(a, secrets)),
             secret_maps: c

@@ -6,7 +6,9 @@ use hookbus_core::live::{Managed, SubscriptionSpec};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::delivery::{AuthInput, AuthView, DeliveryInput, DestinationInput, MethodInput, auth_view, secret_maps_view};
+use super::delivery::{
+    AuthInput, AuthView, BatchInput, DeliveryInput, DestinationInput, MethodInput, auth_view, secret_maps_view,
+};
 use crate::crypto::hint;
 
 /// Retry schedule; omitted fields keep their defaults (Svix's schedule, ±20 % jitter, 1h).
@@ -111,6 +113,8 @@ pub struct SubscriptionInput {
     pub circuit_breaker: Option<BreakerInput>,
     /// Most outputs the transform may produce for one event, each delivered on its own (default 100).
     pub max_outputs: Option<usize>,
+    /// Send up to `max_events` deliveries per request as a JSON array (absent: one per request).
+    pub batch: Option<BatchInput>,
     /// `POST` (default), `PUT` or `PATCH`.
     pub method: Option<MethodInput>,
     /// Credentials for the target's API; the secret is stored encrypted, never returned.
@@ -155,6 +159,10 @@ pub struct SubscriptionPatch {
     pub ordered_backlog: Option<usize>,
     pub circuit_breaker: Option<BreakerInput>,
     pub max_outputs: Option<usize>,
+    /// Merged into the current batch setting (e.g. `{"max_wait": "1s"}`); `null`: one delivery per
+    /// request again.
+    #[schema(value_type = Option<BatchInput>)]
+    pub batch: Option<serde_json::Value>,
     pub method: Option<MethodInput>,
     /// Merged into the current auth (e.g. `{"scope": "x"}` keeps the secret); `null` removes it.
     #[schema(value_type = Option<AuthInput>)]
@@ -231,6 +239,8 @@ pub struct SubscriptionView {
     /// The output schema: inline, or the file path of a config-file subscription's.
     pub output_schema: Option<serde_json::Value>,
     pub max_outputs: usize,
+    /// The batch setting with its wait resolved; null: one delivery per request.
+    pub batch: Option<BatchInput>,
     pub method: MethodInput,
     pub auth: Option<AuthView>,
     /// Map -> key -> hint of the secret.
@@ -288,6 +298,7 @@ impl SubscriptionView {
             },
             output_schema: c.output_schema.as_ref().and_then(|r| serde_json::to_value(r).ok()),
             max_outputs: c.max_outputs,
+            batch: c.batch.as_ref().map(Into::into),
             method: c.method.into(),
             auth: auth_view(spec),
             secret_maps: secret_maps_view(spec),
@@ -351,6 +362,7 @@ impl SubscriptionInput {
         DeliveryInput {
             destination: self.destination.clone(),
             max_outputs: self.max_outputs,
+            batch: self.batch.clone(),
             method: self.method,
             auth: self.auth.clone(),
             secret_maps: self.secret_maps.clone(),
@@ -365,6 +377,7 @@ impl SubscriptionInput {
         let delivery = DeliveryInput::of(spec);
         Self {
             max_outputs: delivery.max_outputs,
+            batch: delivery.batch,
             method: delivery.method,
             auth: delivery.auth,
             secret_maps: delivery.secret_maps,

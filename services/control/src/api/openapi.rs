@@ -61,6 +61,7 @@ impl utoipa::Modify for Bearer {
         model::SubscriptionInput, model::SubscriptionPatch, model::SubscriptionView, model::SubscriptionList,
         model::RetryInput, model::BreakerInput, model::RetryView, model::BreakerView, model::ManagedBy,
         delivery::MethodInput, delivery::AuthInput, delivery::AuthView, delivery::DestinationInput,
+        delivery::BatchInput,
         stats::Stats, events::EventPage, events::EventSummary, events::DeliveryStatus, events::EventDetail, events::DeliveryView,
         events::AttemptView, events::Header, jobs::Queued, jobs::RedriveInput, jobs::ReplayInput,
         job_model::Job, job_model::JobState, sources::SourceList, sources::SourceView, sources::RejectionView,

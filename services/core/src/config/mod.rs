@@ -1,6 +1,7 @@
 //! The configuration file: one TOML file, overridable by `HOOKBUS_SECTION__KEY` environment variables,
 //! unknown keys rejected. `Config::load` returns every problem at once, each with its key.
 mod admin;
+mod batch;
 mod delivery;
 mod schema;
 mod secret;
@@ -17,6 +18,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub use admin::{AdminConfig, AdminToken, TokenScope};
+pub use batch::{BATCH_EVENTS_RANGE, BatchConfig, MAX_BATCH_WAIT};
 pub use delivery::{
     DEFAULT_MAX_OUTPUTS, DestinationConfig, HttpMethod, MAX_OUTPUTS_CEILING, OutboundAuth, SecretMaps, secret_map_path,
 };

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::batch::BatchConfig;
 use super::delivery::{DestinationConfig, HttpMethod, OutboundAuth, SecretMaps, default_max_outputs};
 use super::schema::SchemaRef;
 use super::secret::SecretRef;
@@ -77,6 +78,10 @@ pub struct SubscriptionConfig {
     /// Named secret maps that header templates look values up in by a key from the event.
     #[serde(default, skip_serializing_if = "SecretMaps::is_empty")]
     pub secret_maps: SecretMaps,
+    /// Send up to `max_events` deliveries per request as a JSON array, retried and dead-lettered
+    /// as a whole; absent: one request per delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchConfig>,
 }
 
 /// The CloudEvents HTTP content mode of deliveries.

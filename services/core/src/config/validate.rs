@@ -244,6 +244,9 @@ pub fn subscription_issues(c: &Config, name: &str, s: &SubscriptionConfig) -> Ve
     for (field, message) in super::delivery::issues(s.max_outputs, s.auth.as_ref(), &s.secret_maps) {
         issue(format!("{key}.{field}"), message);
     }
+    for (field, message) in super::batch::issues(s) {
+        issue(format!("{key}.{field}"), message);
+    }
     out
 }
 
