@@ -67,6 +67,11 @@ impl Destination {
         self.headers.iter().any(|(k, t)| k.eq_ignore_ascii_case(name) && t.secret_maps().next().is_some())
     }
 
+    /// Whether rendering reads the event: a static URL and static headers do not.
+    pub(crate) fn reads_event(&self) -> bool {
+        !self.url.is_static() || self.headers.iter().any(|(_, t)| !t.is_static())
+    }
+
     pub(crate) fn render(&self, envelope: &Value) -> Result<Rendered, MappingError> {
         let lookup = |map: &str, key: &str| self.secrets.get(map).and_then(|m| m.get(key)).cloned();
         let headers = self
