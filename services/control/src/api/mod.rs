@@ -12,6 +12,7 @@ pub mod model;
 mod openapi;
 mod quarantine;
 mod series;
+mod settings;
 mod sources;
 mod stats;
 mod subscriptions;
