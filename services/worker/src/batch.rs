@@ -19,8 +19,8 @@ use tokio::time::Instant;
 
 use crate::codec;
 use crate::decide::{EventOutcome, Next, Pass, Place, decide};
-use crate::metrics::{OutcomeLabels, SubLabel};
-use crate::process::{Ctx, InFlight, Outcome, carry_out, http_attempt, observation, write};
+use crate::metrics::SubLabel;
+use crate::process::{Ctx, InFlight, Outcome, carry_out, http_attempt, judge, observation, write};
 use crate::request::Outgoing;
 
 /// The shared fate of one consumed record's items: when the last share is dropped, the record's
@@ -208,17 +208,7 @@ async fn attempt(ctx: &Ctx, event: CloudEvent, batch: Batch, mut attempts: Vec<A
     let next = match http_attempt(ctx, &envelope, &out, batch.body()).await {
         Err(none) => pass(none.as_pass()),
         Ok(result) => {
-            let mut attempt = result.attempt;
-            let labels = OutcomeLabels { subscription: sub.name.clone(), outcome: attempt.outcome.as_str().to_owned() };
-            ctx.metrics.attempts.get_or_create(&labels).inc();
-            ctx.metrics.attempt_seconds.get_or_create(&label).observe(attempt.latency_ms as f64 / 1000.0);
-            let next = pass(Pass::Attempted {
-                number,
-                failure: result.failure.as_ref(),
-                status: attempt.status,
-                error: attempt.error.as_deref(),
-            });
-            attempt.decision = next.decision();
+            let (next, attempt) = judge(ctx, result.attempt, result.failure.as_ref(), number, false);
             for i in &batch.items {
                 let kind = ObservationKind::Attempted {
                     attempt: attempt.clone(),

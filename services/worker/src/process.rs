@@ -269,20 +269,7 @@ pub(crate) async fn http_attempt(
 
 /// Metrics, the decision and the attempt log for one attempt.
 fn record(ctx: &Ctx, result: crate::deliver::AttemptResult, number: u32, mut flight: InFlight) -> (Next, InFlight) {
-    let sub = &ctx.sub;
-    let pass = |p: Pass<'_>| decide(&sub.policy, p, sub.config.ordered, &mut rand::rng());
-    let mut attempt = result.attempt;
-    let labels = OutcomeLabels { subscription: sub.name.clone(), outcome: attempt.outcome.as_str().to_owned() };
-    ctx.metrics.attempts.get_or_create(&labels).inc();
-    let sub_label = SubLabel { subscription: sub.name.clone() };
-    ctx.metrics.attempt_seconds.get_or_create(&sub_label).observe(attempt.latency_ms as f64 / 1000.0);
-    let next = pass(Pass::Attempted {
-        number,
-        failure: result.failure.as_ref(),
-        status: attempt.status,
-        error: attempt.error.as_deref(),
-    });
-    attempt.decision = next.decision();
+    let (next, attempt) = judge(ctx, result.attempt, result.failure.as_ref(), number, ctx.sub.config.ordered);
     let request_headers = result.request_headers;
     ctx.observe(&flight.event, ObservationKind::Attempted { attempt: attempt.clone(), request_headers });
     if result.failure.is_some() {
@@ -293,6 +280,25 @@ fn record(ctx: &Ctx, result: crate::deliver::AttemptResult, number: u32, mut fli
         tracing::debug!(status = attempt.status, latency_ms = attempt.latency_ms, "delivered");
     }
     (next, flight)
+}
+
+/// Counts an attempt in the metrics and decides what follows it; the attempt carries the decision.
+pub(crate) fn judge(
+    ctx: &Ctx,
+    mut attempt: Attempt,
+    failure: Option<&hookbus_core::retry::Failure>,
+    number: u32,
+    ordered: bool,
+) -> (Next, Attempt) {
+    let sub = &ctx.sub;
+    let labels = OutcomeLabels { subscription: sub.name.clone(), outcome: attempt.outcome.as_str().to_owned() };
+    ctx.metrics.attempts.get_or_create(&labels).inc();
+    let sub_label = SubLabel { subscription: sub.name.clone() };
+    ctx.metrics.attempt_seconds.get_or_create(&sub_label).observe(attempt.latency_ms as f64 / 1000.0);
+    let pass = Pass::Attempted { number, failure, status: attempt.status, error: attempt.error.as_deref() };
+    let next = decide(&sub.policy, pass, ordered, &mut rand::rng());
+    attempt.decision = next.decision();
+    (next, attempt)
 }
 
 /// Makes the decision durable: metrics for every outcome, a retry record or a dead letter.
