@@ -203,7 +203,9 @@ async fn attempt(ctx: &Ctx, event: CloudEvent, batch: Batch, mut attempts: Vec<A
         traceparent: None,
         batch: Some(batch.len()),
     };
-    let envelope = serde_json::to_value(&event).unwrap_or_default();
+    // Batch targets are never templated (the config refuses it): rendering does not read the event.
+    let envelope =
+        if sub.destination.reads_event() { serde_json::to_value(&event).unwrap_or_default() } else { Value::Null };
     let pass = |p: Pass<'_>| decide(&sub.policy, p, false, &mut rand::rng());
     let next = match http_attempt(ctx, &envelope, &out, batch.body()).await {
         Err(none) => pass(none.as_pass()),

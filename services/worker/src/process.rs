@@ -113,17 +113,17 @@ pub(crate) async fn process(ctx: &Ctx, work: Work) -> Outcome {
         } else {
             stored.into_iter().map(Some).collect()
         };
-        if sub.config.batch.is_some() {
-            return crate::batch::join(ctx, &envelope, event, outputs).await;
-        }
         // The envelope is a third copy of the event's data; held across every request in flight
-        // it was about 5 KiB of each one's memory. Once mapped, only an output schema checked on
-        // the envelope itself (no transform) or a templated destination still reads it.
+        // (or a batch's wait) it was about 5 KiB of each one's memory. Once mapped, only an output
+        // schema checked on the envelope itself (no transform) or a templated destination reads it.
         let envelope = if sub.mapping.has_transform() && !sub.destination.reads_event() {
             serde_json::Value::Null
         } else {
             envelope
         };
+        if sub.config.batch.is_some() {
+            return crate::batch::join(ctx, &envelope, event, outputs).await;
+        }
         deliver_all(ctx, &envelope, event, attempts, outputs).await
     }
     .instrument(span)
