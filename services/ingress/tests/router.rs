@@ -7,7 +7,7 @@
 //! test double, replies) is shared with `router_hostile.rs` in `harness/mod.rs`.
 mod harness;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::http::{StatusCode, header};
 use hookbus_core::CloudEvent;
 use serde_json::{Value, json};
@@ -19,7 +19,7 @@ const STRIPE_SECRET: &str = "whsec_router_test_stripe";
 const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const HMAC_SECRET: &str = "legacy-router-test-secret";
 
-/// The production default; tests of the limit pass a small one.
+/// The production default; the limit itself is tested in `body_limit.rs`.
 const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
 fn config_toml(max_body_bytes: usize) -> String {
@@ -53,12 +53,8 @@ header = "X-Signature"
 
 impl Harness {
     fn new() -> Self {
-        Self::with_max_body(DEFAULT_MAX_BODY)
-    }
-
-    fn with_max_body(max_body_bytes: usize) -> Self {
-        let h = Self::from_toml(&config_toml(max_body_bytes));
-        assert_eq!(h.state.max_body_bytes, max_body_bytes, "config value reaches the state");
+        let h = Self::from_toml(&config_toml(DEFAULT_MAX_BODY));
+        assert_eq!(h.state.max_body_bytes, DEFAULT_MAX_BODY, "config value reaches the state");
         h
     }
 }
@@ -180,61 +176,6 @@ async fn unknown_source_is_404() {
     let headers = h.sign("github", GITHUB_SECRET, &body, now(), "d-1");
     h.send(h.request("gitlab", &headers, body)).await.assert_error(StatusCode::NOT_FOUND, "unknown_source");
     assert!(h.publisher.records().is_empty());
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Body size limit.
-
-const SMALL_LIMIT: usize = 64;
-
-/// A correctly signed GitHub body of exactly `len` bytes, so that only its size can be the problem.
-fn github_body_of_len(len: usize) -> Vec<u8> {
-    let prefix = br#"{"repository":{"full_name":"o/r"},"pad":""#;
-    let suffix = br#""}"#;
-    let pad = len - prefix.len() - suffix.len();
-    [&prefix[..], &vec![b'x'; pad], &suffix[..]].concat()
-}
-
-#[tokio::test]
-async fn body_at_the_limit_is_accepted() {
-    let h = Harness::with_max_body(SMALL_LIMIT);
-    let body = github_body_of_len(SMALL_LIMIT);
-    let headers = h.sign("github", GITHUB_SECRET, &body, now(), "d-at-limit");
-    h.send(h.request("github", &headers, body)).await.assert_accepted("d-at-limit", false);
-    h.publisher.single("github");
-}
-
-#[tokio::test]
-async fn body_over_the_limit_with_content_length_is_413() {
-    let h = Harness::with_max_body(SMALL_LIMIT);
-    let body = github_body_of_len(SMALL_LIMIT + 1);
-    let headers = h.sign("github", GITHUB_SECRET, &body, now(), "d-big");
-    h.send(h.request("github", &headers, body)).await.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
-    assert!(h.publisher.records().is_empty());
-}
-
-#[tokio::test]
-async fn streamed_body_over_the_limit_without_content_length_is_413() {
-    let h = Harness::with_max_body(SMALL_LIMIT);
-    let body = github_body_of_len(4 * 30);
-    let headers = h.sign("github", GITHUB_SECRET, &body, now(), "d-stream");
-    // Four chunks, each under the limit, together over it; no Content-Length, as with chunked encoding.
-    let chunks: Vec<Result<Bytes, std::io::Error>> = body.chunks(30).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-    let req = post("github", &headers, Body::from_stream(futures::stream::iter(chunks)));
-    assert!(req.headers().get(header::CONTENT_LENGTH).is_none());
-    h.send(req).await.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
-    assert!(h.publisher.records().is_empty());
-
-    // A streamed body under the limit is read whole and accepted.
-    let body = github_body_of_len(SMALL_LIMIT);
-    let headers = h.sign("github", GITHUB_SECRET, &body, now(), "d-stream-ok");
-    let chunks: Vec<Result<Bytes, std::io::Error>> = body.chunks(20).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-    h.send(post("github", &headers, Body::from_stream(futures::stream::iter(chunks))))
-        .await
-        .assert_accepted("d-stream-ok", false);
-    // (Compared as JSON: byte identity has its own test above.)
-    let payload: Value = serde_json::from_slice(&h.publisher.single("github").payload).unwrap();
-    assert_eq!(payload, serde_json::from_slice::<Value>(&body).unwrap());
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-//! Shared harness of the router tests (`router.rs`, `router_hostile.rs`): the ingress router driven
+//! Shared harness of the router tests (`router.rs`, `body_limit.rs`, `router_hostile.rs`): the ingress router driven
 //! with `tower::ServiceExt::oneshot`, no sockets.
 //!
 //! The state is built from a TOML config exactly as the binary builds it (`Config::from_toml` then
